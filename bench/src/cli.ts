@@ -44,20 +44,26 @@ async function main(): Promise<void> {
   const known = await availableSuites();
   const unknown = named.filter((n) => !known.includes(n));
   if (unknown.length > 0) {
-    process.stderr.write(`unknown suite(s): ${unknown.join(', ')}; available: ${known.join(', ')}\n`);
+    process.stderr.write(
+      `unknown suite(s): ${unknown.join(', ')}; available: ${known.join(', ')}\n`,
+    );
     process.exit(2);
   }
   const selected = named.length > 0 ? named : known;
   await mkdir(resultsDir, { recursive: true });
   for (const name of selected) {
-    const mod = (await import(pathToFileURL(join(suitesDir, `${name}.ts`)).href)) as { default: Suite };
+    const mod = (await import(pathToFileURL(join(suitesDir, `${name}.ts`)).href)) as {
+      default: Suite;
+    };
     process.stderr.write(`\n▶ ${name} (${full ? 'full' : 'quick'} sizes)\n`);
     const result = await runSuite(mod.default, full, (m) => process.stderr.write(`  ${m}\n`));
     await writeFile(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
     process.stdout.write(`${renderSuite(result)}\n`);
   }
   await writeReadme();
-  process.stderr.write(`\nwrote ${join('bench', 'results')}/{${selected.join(',')}}.json and README.md\n`);
+  process.stderr.write(
+    `\nwrote ${join('bench', 'results')}/{${selected.join(',')}}.json and README.md\n`,
+  );
 }
 
 main().catch((e: unknown) => {

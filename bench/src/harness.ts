@@ -110,7 +110,11 @@ export function machine(): Machine {
   };
 }
 
-async function runGroup(spec: GroupSpec, log: (m: string) => void, prefix: string): Promise<GroupResult> {
+async function runGroup(
+  spec: GroupSpec,
+  log: (m: string) => void,
+  prefix: string,
+): Promise<GroupResult> {
   const tasks: TaskResult[] = [];
   for (const t of spec.tasks) {
     // One Bench per task so a slow peer cannot starve the others of their time budget.
@@ -141,7 +145,9 @@ async function runGroup(spec: GroupSpec, log: (m: string) => void, prefix: strin
       result.itemsPerSec = (t.items * 1000) / r.latency.mean;
     }
     tasks.push(result);
-    log(`${prefix} › ${spec.name} › ${t.name}: ${fmt(result.meanMs)} ms/op (${result.samples} samples)`);
+    log(
+      `${prefix} › ${spec.name} › ${t.name}: ${fmt(result.meanMs)} ms/op (${result.samples} samples)`,
+    );
   }
   const out: GroupResult = { name: spec.name, tasks };
   if (spec.description !== undefined) out.description = spec.description;
@@ -150,7 +156,11 @@ async function runGroup(spec: GroupSpec, log: (m: string) => void, prefix: strin
 }
 
 /** Runs a suite and returns its result (the CLI writes it). */
-export async function runSuite(suite: Suite, full: boolean, log: (m: string) => void): Promise<SuiteResult> {
+export async function runSuite(
+  suite: Suite,
+  full: boolean,
+  log: (m: string) => void,
+): Promise<SuiteResult> {
   const result: SuiteResult = {
     suite: suite.name,
     title: suite.title,

@@ -26,12 +26,28 @@ export default defineSuite({
     const webPrg = await Prg.create(seed, { backend: 'webcrypto' });
     const prg = await ctx.group({
       name: `PRG: ${mib} MiB of mask bytes`,
-      description: 'Seeded AES-128-CTR keystream (deterministic) against crypto.getRandomValues (not seedable).',
+      description:
+        'Seeded AES-128-CTR keystream (deterministic) against crypto.getRandomValues (not seedable).',
       unit: 'bytes',
       tasks: [
-        { name: 'Prg (node:crypto AES-CTR)', role: 'unseen', items: bytes, fn: () => nodePrg.fill(out) },
-        { name: 'Prg (WebCrypto AES-CTR)', role: 'unseen', items: bytes, fn: () => webPrg.fill(out) },
-        { name: 'crypto.getRandomValues', role: 'baseline', items: bytes, fn: () => fillRandom(out) },
+        {
+          name: 'Prg (node:crypto AES-CTR)',
+          role: 'unseen',
+          items: bytes,
+          fn: () => nodePrg.fill(out),
+        },
+        {
+          name: 'Prg (WebCrypto AES-CTR)',
+          role: 'unseen',
+          items: bytes,
+          fn: () => webPrg.fill(out),
+        },
+        {
+          name: 'crypto.getRandomValues',
+          role: 'baseline',
+          items: bytes,
+          fn: () => fillRandom(out),
+        },
       ],
     });
     for (const t of prg.tasks) ctx.metric(`${t.name} MB/s`, (t.itemsPerSec ?? 0) / 1e6);
@@ -42,7 +58,11 @@ export default defineSuite({
       name: 'HKDF-SHA256, 32-byte output',
       tasks: [
         { name: 'hkdf (@noble/hashes)', role: 'unseen', fn: () => hkdf(ikm, salt, 'bench', 32) },
-        { name: 'node:crypto hkdfSync', role: 'peer', fn: () => hkdfSync('sha256', ikm, salt, 'bench', 32) },
+        {
+          name: 'node:crypto hkdfSync',
+          role: 'peer',
+          fn: () => hkdfSync('sha256', ikm, salt, 'bench', 32),
+        },
       ],
     });
 
@@ -54,11 +74,22 @@ export default defineSuite({
     const e64 = encodeFixedPoint(values, p64).data;
     await ctx.group({
       name: `fixed point: ${n.toLocaleString('en')} values`,
-      description: 'Encode clips and scales into the ring; the baseline copies the floats (no encoding).',
+      description:
+        'Encode clips and scales into the ring; the baseline copies the floats (no encoding).',
       unit: 'values',
       tasks: [
-        { name: 'encode Z_2^32', role: 'unseen', items: n, fn: () => encodeFixedPoint(values, p32) },
-        { name: 'encode Z_2^64', role: 'unseen', items: n, fn: () => encodeFixedPoint(values, p64) },
+        {
+          name: 'encode Z_2^32',
+          role: 'unseen',
+          items: n,
+          fn: () => encodeFixedPoint(values, p32),
+        },
+        {
+          name: 'encode Z_2^64',
+          role: 'unseen',
+          items: n,
+          fn: () => encodeFixedPoint(values, p64),
+        },
         { name: 'decode Z_2^32', role: 'unseen', items: n, fn: () => decodeFixedPoint(e32, p32) },
         { name: 'decode Z_2^64', role: 'unseen', items: n, fn: () => decodeFixedPoint(e64, p64) },
         { name: 'Float64Array copy', role: 'baseline', items: n, fn: () => values.slice() },
