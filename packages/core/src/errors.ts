@@ -64,6 +64,8 @@ export const ERROR_CODES = [
   'ERR_NOT_FOUND',
   /** An object with this identity already exists. */
   'ERR_CONFLICT',
+  /** A service failed unexpectedly (a bug); the details are logged, not returned. */
+  'ERR_INTERNAL',
 ] as const;
 
 /** A stable error code; see {@link ERROR_CODES}. */
