@@ -17,6 +17,12 @@ export interface TaskSpec {
   fn: () => unknown;
   /** Elements (items, bytes, values) one call processes, for a per-element rate. */
   items?: number;
+  /** Overrides the group's `time` for this task (e.g. a slow peer measured a few times). */
+  time?: number;
+  /** Overrides the group's `iterations` for this task. */
+  iterations?: number;
+  /** Overrides the group's `warmup` for this task. */
+  warmup?: boolean;
 }
 
 /** Tasks compared with each other. */
@@ -120,9 +126,9 @@ async function runGroup(
     // One Bench per task so a slow peer cannot starve the others of their time budget.
     const bench = new Bench({
       name: `${spec.name} / ${t.name}`,
-      time: spec.time ?? 500,
-      iterations: spec.iterations ?? 5,
-      warmup: spec.warmup ?? true,
+      time: t.time ?? spec.time ?? 500,
+      iterations: t.iterations ?? spec.iterations ?? 5,
+      warmup: t.warmup ?? spec.warmup ?? true,
       warmupIterations: 2,
       warmupTime: 100,
       throws: true,
