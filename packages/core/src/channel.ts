@@ -181,7 +181,7 @@ class MemoryChannel extends QueueChannel {
   protected transmit(message: Uint8Array): void {
     // Copy, as a network would: the sender may reuse its buffer.
     const peer = this.peer!;
-    const copy = message.slice();
+    const copy = new Uint8Array(message); // a copy even for a Node Buffer (whose slice is a view)
     queueMicrotask(() => peer.deliver(copy));
   }
 

@@ -95,7 +95,8 @@ export class FrameDecoder {
     this.#buffered -= n;
     const first = this.#chunks[0];
     if (first !== undefined && first.length >= n) {
-      const out = first.slice(0, n);
+      // A copy, never a view: on a Node Buffer, slice() would share the socket's memory.
+      const out = new Uint8Array(first.subarray(0, n));
       if (first.length === n) this.#chunks.shift();
       else this.#chunks[0] = first.subarray(n);
       return out;

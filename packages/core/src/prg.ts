@@ -43,7 +43,7 @@ function nodeCrypto(): NodeCrypto | undefined {
 
 /** Adds `blocks` to a 128-bit big-endian counter, modulo 2^128. */
 function addCounter(counter: Uint8Array, blocks: number): Uint8Array<ArrayBuffer> {
-  const out = counter.slice();
+  const out = new Uint8Array(counter); // a copy, also when given a Node Buffer
   let carry = blocks;
   for (let i = 15; i >= 0 && carry > 0; i--) {
     const sum = out[i]! + (carry % 256);
@@ -85,7 +85,9 @@ export class Prg {
   static async create(seed: Uint8Array, options: PrgOptions = {}): Promise<Prg> {
     abytes(seed, 'PRG seed', PRG_SEED_BYTES);
     const nonce =
-      options.nonce === undefined ? new Uint8Array(16) : abytes(options.nonce, 'nonce', 16).slice();
+      options.nonce === undefined
+        ? new Uint8Array(16)
+        : new Uint8Array(abytes(options.nonce, 'nonce', 16));
     const node = nodeCrypto();
     const backend =
       options.backend === undefined
@@ -100,7 +102,7 @@ export class Prg {
     const subtle = globalThis.crypto?.subtle;
     if (subtle === undefined)
       throw new UnseenError('ERR_UNSUPPORTED', 'WebCrypto is not available');
-    const key = await subtle.importKey('raw', seed.slice(), { name: 'AES-CTR' }, false, [
+    const key = await subtle.importKey('raw', new Uint8Array(seed), { name: 'AES-CTR' }, false, [
       'encrypt',
     ]);
     return new Prg('webcrypto', nonce, undefined, key);

@@ -133,3 +133,13 @@ describe('streamChannel over a real TCP socket on loopback', () => {
     expect(s.closed).toBe(true);
   });
 });
+
+describe('channels copy what they carry', () => {
+  it('a Buffer sent on a memory channel arrives as an independent copy', async () => {
+    const [a, b] = memoryChannelPair();
+    const pool = Buffer.alloc(64, 7);
+    await a.send(pool.subarray(8, 12));
+    pool.fill(0);
+    expect(Array.from(await b.receive())).toEqual([7, 7, 7, 7]);
+  });
+});

@@ -41,3 +41,14 @@ describe('length-prefixed framing', () => {
     );
   });
 });
+
+describe('frames never alias their input', () => {
+  it('copies out of Node Buffers, whose slice() returns a view', () => {
+    const chunk = Buffer.from(encodeFrame(new Uint8Array([1, 2, 3])));
+    const [frame] = new FrameDecoder().push(chunk);
+    expect(Array.from(frame!)).toEqual([1, 2, 3]);
+    expect(frame!.buffer).not.toBe(chunk.buffer);
+    chunk.fill(0);
+    expect(Array.from(frame!)).toEqual([1, 2, 3]);
+  });
+});

@@ -80,3 +80,13 @@ describe('Prg: AES-128-CTR keystream (NIST SP 800-38A F.5.1)', () => {
     }
   });
 });
+
+describe('Prg leaves its inputs alone', () => {
+  it('does not write to a Buffer nonce while seeking (WebCrypto backend)', async () => {
+    const nonce = Buffer.from('fffffffffffffffffffffffffffffff0', 'hex');
+    const prg = await Prg.create(new Uint8Array(16), { nonce, backend: 'webcrypto' });
+    await prg.bytes(100);
+    await prg.bytes(100);
+    expect(nonce.toString('hex')).toBe('fffffffffffffffffffffffffffffff0');
+  });
+});
