@@ -1,0 +1,77 @@
+/** `unseen exchange serve`. @module */
+import { access } from 'node:fs/promises';
+import { Exchange } from '../exchange.js';
+import { Identity, type PublicIdentity } from '../identity.js';
+import { startExchangeServer } from '../node-http.js';
+import { SqliteStore } from '../store-sqlite.js';
+import {
+  loadIdentity,
+  loadPublicIdentity,
+  num,
+  options,
+  parseDuration,
+  print,
+  required,
+  saveIdentity,
+  UsageError,
+} from './args.js';
+import { installedRunners } from './parties.js';
+
+export async function exchange(cmd: string | undefined, argv: string[]): Promise<void> {
+  if (cmd !== 'serve')
+    throw new UsageError(
+      'unseen exchange serve --db FILE --key FILE [--operator FILE]... [--host H] [--port P]',
+    );
+  const { values } = options(argv, {
+    db: { type: 'string' },
+    key: { type: 'string' },
+    name: { type: 'string', default: 'exchange' },
+    operator: { type: 'string', multiple: true, default: [] },
+    host: { type: 'string', default: '127.0.0.1' },
+    port: { type: 'string', default: '7700' },
+    'job-timeout': { type: 'string', default: '10m' },
+    'max-body': { type: 'string', default: '1048576' },
+    json: { type: 'boolean', default: false },
+  });
+  const keyPath = required(values.key, 'key');
+  let identity: Identity;
+  try {
+    await access(keyPath);
+    identity = await loadIdentity(keyPath);
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'ENOENT') throw e;
+    identity = Identity.generate('exchange', values.name);
+    await saveIdentity(keyPath, identity);
+  }
+  const operators: PublicIdentity[] = [];
+  for (const f of values.operator) operators.push(await loadPublicIdentity(f));
+  const store = SqliteStore.open(required(values.db, 'db'));
+  const runners = installedRunners();
+  const ex = await Exchange.open({
+    identity,
+    store,
+    operators,
+    jobTimeoutMs: parseDuration(values['job-timeout']),
+    validateParams: (c, p, n) => {
+      if (runners.has(c)) runners.get(c).validateParams(c, p, n);
+    },
+  });
+  const server = await startExchangeServer({
+    exchange: ex,
+    host: values.host,
+    port: num(values.port, 'port')!,
+    maxBodyBytes: num(values['max-body'], 'max-body')!,
+  });
+  print(
+    values.json,
+    { listening: server.url, keyId: identity.keyId, publicKey: ex.info.publicKey },
+    `exchange ${identity.keyId} listening on ${server.url}`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await server.close();
+  await store.close();
+}

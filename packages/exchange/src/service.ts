@@ -1,0 +1,199 @@
+/**
+ * The exchange as a Web-standard `fetch` handler: `(Request) => Promise<Response>`, so that
+ * it mounts in Node's http (see `node-http.ts`), Hono, Fastify, Express, Deno or Bun. JSON
+ * API under `/v1`:
+ *
+ * | method and path | who | what |
+ * |---|---|---|
+ * | GET /v1/exchange | anyone | the exchange's key id and public key |
+ * | POST /v1/parties, GET /v1/parties | operator | register and list parties |
+ * | GET /v1/parties/:keyId | any party | a public identity |
+ * | POST /v1/assets, GET /v1/assets, GET /v1/assets/:id | provider; visible assets | assets |
+ * | POST /v1/policies, GET /v1/policies, GET/DELETE /v1/policies/:id | provider, operator | policies |
+ * | POST /v1/jobs | consumer | request a job (201 admitted, 403/429 denied) |
+ * | GET /v1/jobs, GET /v1/jobs/:id | its parties, operator | jobs with their signed tickets |
+ * | POST /v1/jobs/:id/reports | its parties | a signed party report |
+ * | GET /v1/receipts, GET /v1/receipts/:jobId | its parties, operator | ledger entries |
+ * | GET /v1/ledger?from=&limit=, GET /v1/ledger/head | operator; any party | the ledger |
+ * | GET /v1/metering | operator (all), others (own) | usage per consumer |
+ *
+ * Every route but GET /v1/exchange needs a signed request (see `auth.ts`). Errors are
+ * `{ error: { code, message, details } }` with the status of `statusOf`.
+ * @module
+ */
+import { aint, UnseenError } from '@unseen/core';
+import { MemoryReplayGuard, type ReplayGuard, verifyRequest } from './auth.js';
+import type { Exchange } from './exchange.js';
+import { errorResponse, json, parseJson, readBody } from './http.js';
+import { JOB_STATES, type JobState, type PartyRecord } from './job.js';
+
+/** Options of {@link createFetchHandler}. */
+export interface ServiceOptions {
+  /** Largest request body in bytes (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Longest time one request may take, ms (default 15,000); then 503 `ERR_TIMEOUT`. */
+  requestTimeoutMs?: number;
+  /** Replay guard (default: an in-memory guard with a 2-minute window). */
+  replayGuard?: ReplayGuard;
+  /** Called with unexpected errors (500s); defaults to console.error. */
+  onError?: (e: unknown) => void;
+}
+
+type Handler = (ctx: {
+  actor: PartyRecord;
+  body: unknown;
+  params: string[];
+  url: URL;
+}) => Promise<unknown>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  status?: number;
+  handler: Handler;
+}
+
+const ID = '([0-9A-Za-z._-]{1,64})';
+
+function routes(ex: Exchange): Route[] {
+  const r = (method: string, path: string, handler: Handler, status?: number): Route => ({
+    method,
+    pattern: new RegExp(`^${path.replaceAll(':id', ID)}$`),
+    handler,
+    ...(status === undefined ? {} : { status }),
+  });
+  const intParam = (url: URL, name: string, def: number, max: number) => {
+    const v = url.searchParams.get(name);
+    if (v === null) return def;
+    if (!/^[0-9]{1,9}$/.test(v))
+      throw new UnseenError('ERR_INVALID_ARGUMENT', `${name}: expected an integer`);
+    return aint(Number(v), name, 0, max);
+  };
+  const state = (url: URL): JobState | undefined => {
+    const s = url.searchParams.get('state');
+    if (s === null) return undefined;
+    if (!(JOB_STATES as readonly string[]).includes(s))
+      throw new UnseenError('ERR_INVALID_ARGUMENT', `state: unknown ${s}`);
+    return s as JobState;
+  };
+  return [
+    r('POST', '/v1/parties', ({ actor, body }) => ex.registerParty(actor, body), 201),
+    r('GET', '/v1/parties', ({ actor }) => ex.listParties(actor)),
+    r('GET', '/v1/parties/:id', ({ actor, params }) => ex.getParty(actor, params[0]!)),
+    r('POST', '/v1/assets', ({ actor, body }) => ex.registerAsset(actor, body), 201),
+    r('GET', '/v1/assets', ({ actor }) => ex.listAssets(actor)),
+    r('GET', '/v1/assets/:id', ({ actor, params }) => ex.getAsset(actor, params[0]!)),
+    r('POST', '/v1/policies', ({ actor, body }) => ex.setPolicy(actor, body), 201),
+    r('GET', '/v1/policies', ({ actor }) => ex.listPolicies(actor)),
+    r('GET', '/v1/policies/:id', ({ actor, params }) => ex.getPolicy(actor, params[0]!)),
+    r('DELETE', '/v1/policies/:id', ({ actor, params }) => ex.revokePolicy(actor, params[0]!)),
+    r('POST', '/v1/jobs', ({ actor, body }) => ex.requestJob(actor, body), 201),
+    r('GET', '/v1/jobs', ({ actor, url }) => {
+      const s = state(url);
+      return ex.listJobs(actor, {
+        limit: intParam(url, 'limit', 1000, 10_000),
+        ...(s ? { state: s } : {}),
+      });
+    }),
+    r('GET', '/v1/jobs/:id', ({ actor, params }) => ex.getJob(actor, params[0]!)),
+    r('POST', '/v1/jobs/:id/reports', ({ actor, params, body }) =>
+      ex.submitReport(actor, params[0]!, body),
+    ),
+    r('GET', '/v1/receipts', ({ actor, url }) =>
+      ex.listReceipts(actor, intParam(url, 'limit', 1000, 10_000)),
+    ),
+    r('GET', '/v1/receipts/:id', ({ actor, params }) => ex.getReceipt(actor, params[0]!)),
+    r('GET', '/v1/ledger', ({ actor, url }) =>
+      ex.ledger(actor, intParam(url, 'from', 1, 2 ** 30), intParam(url, 'limit', 1000, 10_000)),
+    ),
+    r('GET', '/v1/ledger/head', async () => (await ex.store.ledgerHead()) ?? null),
+    r('GET', '/v1/metering', ({ actor }) => ex.metering(actor)),
+  ];
+}
+
+/**
+ * Authenticates a request against the exchange's parties.
+ * @returns the signer and the body it signed
+ */
+export async function authenticate(
+  ex: Exchange,
+  req: Request,
+  guard: ReplayGuard,
+  maxBodyBytes: number,
+): Promise<{ actor: PartyRecord; body: Uint8Array; url: URL }> {
+  const url = new URL(req.url);
+  const body = await readBody(req, maxBodyBytes);
+  const keyId = await verifyRequest(
+    {
+      method: req.method,
+      path: url.pathname + url.search,
+      body,
+      headers: req.headers,
+      audience: ex.identity.keyId,
+    },
+    (k) => ex.publicKeyOf(k),
+    guard,
+    ex.now(),
+  );
+  return { actor: await ex.party(keyId), body, url };
+}
+
+/**
+ * The exchange's HTTP API as a fetch handler.
+ * @example
+ * ```ts
+ * const handler = createFetchHandler(exchange);
+ * const res = await handler(new Request('http://x/v1/exchange'));
+ * ```
+ */
+export function createFetchHandler(
+  ex: Exchange,
+  options: ServiceOptions = {},
+): (req: Request) => Promise<Response> {
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const timeoutMs = options.requestTimeoutMs ?? 15_000;
+  const guard = options.replayGuard ?? new MemoryReplayGuard();
+  const onError =
+    options.onError ?? ((e: unknown) => console.error('unseen exchange: unexpected error', e));
+  const table = routes(ex);
+
+  const handle = async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    if (url.pathname === '/v1/exchange' && req.method === 'GET') return json(200, ex.info);
+    const candidates = table.filter((r) => r.pattern.test(url.pathname));
+    if (candidates.length === 0) throw new UnseenError('ERR_NOT_FOUND', `no route ${url.pathname}`);
+    const route = candidates.find((r) => r.method === req.method);
+    if (route === undefined) {
+      return json(
+        405,
+        { error: { code: 'ERR_INVALID_ARGUMENT', message: `method ${req.method} not allowed` } },
+        {
+          allow: candidates.map((c) => c.method).join(', '),
+        },
+      );
+    }
+    const { actor, body } = await authenticate(ex, req, guard, maxBody);
+    const params = route.pattern.exec(url.pathname)!.slice(1);
+    const result = await route.handler({ actor, body: parseJson(body), params, url });
+    return json(route.status ?? 200, result ?? null);
+  };
+
+  return async (req) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new UnseenError('ERR_TIMEOUT', `request took longer than ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      return await Promise.race([handle(req), timeout]);
+    } catch (e) {
+      const res = errorResponse(e);
+      if (res.status >= 500 && !(e instanceof UnseenError && e.code === 'ERR_TIMEOUT')) onError(e);
+      return res;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+}

@@ -1,0 +1,91 @@
+/** The `unseen` CLI as a user runs it: keys, ledger verification of a file, tamper detection. */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Identity } from '@unseen/exchange';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inProcessExchange, runJobs } from './helpers/inprocess.js';
+import { runCli } from './helpers/processes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'unseen-cli-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('unseen CLI', () => {
+  it('generates key files readable by their owner only, and prints public identities', async () => {
+    const out = join(dir, 'op.json');
+    const r = await runCli([
+      'keys',
+      'generate',
+      '--role',
+      'operator',
+      '--name',
+      'ops',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const pub = JSON.parse(r.stdout);
+    expect(pub).toMatchObject({ role: 'operator', name: 'ops' });
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(Identity.fromKeyFile(JSON.parse(readFileSync(out, 'utf8'))).keyId).toBe(pub.keyId);
+    // Never overwrites a key.
+    expect(
+      (await runCli(['keys', 'generate', '--role', 'operator', '--name', 'ops', '--out', out]))
+        .code,
+    ).toBe(1);
+    const again = await runCli(['keys', 'public', '--key', out]);
+    expect(JSON.parse(again.stdout)).toEqual(pub);
+  });
+
+  it('usage errors exit 2 with help', async () => {
+    const r = await runCli(['ledger', 'verify']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('give --db FILE');
+    expect((await runCli(['nonsense'])).code).toBe(2);
+    expect((await runCli(['keys', 'generate', '--bogus'])).code).toBe(2);
+  });
+
+  it('ledger verify passes on a sound ledger file and fails on an edited one', async () => {
+    const p = await inProcessExchange();
+    await runJobs(p, 5);
+    const db = join(p.dir, 'exchange.db');
+    const head = await p.store.ledgerHead();
+    await p.store.close();
+    const ok = await runCli([
+      'ledger',
+      'verify',
+      '--db',
+      db,
+      '--head',
+      `${head!.seq}:${head!.hash}`,
+    ]);
+    expect(ok.stdout).toContain('ledger OK: 5 entries');
+    expect(ok.code).toBe(0);
+    // An operator with file access edits a receipt's byte count.
+    const raw = new Database(db);
+    const row = raw.prepare('SELECT receipt FROM ledger WHERE seq = 3').get() as {
+      receipt: string;
+    };
+    const receipt = JSON.parse(row.receipt);
+    receipt.body.bytes.relayed += 1;
+    raw.prepare('UPDATE ledger SET receipt = ? WHERE seq = 3').run(JSON.stringify(receipt));
+    raw.close();
+    const bad = await runCli(['ledger', 'verify', '--db', db, '--json']);
+    expect(bad.code).toBe(1);
+    const v = JSON.parse(bad.stdout);
+    expect(v.ok).toBe(false);
+    expect(v.problems.map((x: { seq: number }) => x.seq)).toContain(3);
+    // Deleting the last entry is caught against a head a party kept.
+    const raw2 = new Database(db);
+    raw2.prepare('UPDATE ledger SET receipt = ? WHERE seq = 3').run(row.receipt);
+    raw2.prepare('DELETE FROM ledger WHERE seq = 5').run();
+    raw2.close();
+    expect((await runCli(['ledger', 'verify', '--db', db])).code).toBe(0);
+    expect(
+      (await runCli(['ledger', 'verify', '--db', db, '--head', `${head!.seq}:${head!.hash}`])).code,
+    ).toBe(1);
+    rmSync(p.dir, { recursive: true, force: true });
+  }, 60_000);
+});

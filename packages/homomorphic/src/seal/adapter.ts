@@ -1,0 +1,444 @@
+/**
+ * The one file that talks to node-seal (Microsoft SEAL 4 compiled to WebAssembly). Everything
+ * else in the package sees plain numbers, bigints and typed arrays: parameters, serialized keys,
+ * and ciphertexts as raw coefficient words. Upgrading to node-seal 7 (Node 22+) means changing
+ * this file only.
+ *
+ * node-seal 6.0.3 is a factory (`await SEAL()`); its package is CommonJS (UMD), so under
+ * NodeNext the default import may arrive wrapped: `mod.default ?? mod`.
+ *
+ * Memory: SEAL objects live in the WebAssembly heap, which never shrinks and is not garbage
+ * collected. Every object made here is `delete()`d in a `finally`, and long-lived ones (context,
+ * encoder, encryptor, decryptor) belong to a {@link SealSession} whose `dispose()` frees them.
+ *
+ * Ciphertext words: SEAL serializes a ciphertext as a header followed by its data, `size` (2)
+ * polynomials of `coeffModulusSize` RNS components of N 64-bit little-endian words. Uncompressed
+ * (`ComprModeType.none`) the data are the trailing bytes, which is all this file relies on: a
+ * ciphertext is read as those words and rebuilt by writing words into a template serialization
+ * of a ciphertext at the same level and scale, then loaded (SEAL checks every word < q_j again).
+ * @module
+ */
+
+import { UnseenError } from '@unseen/core';
+import SEALModule from 'node-seal';
+
+/** The subset of node-seal used here; `any` because its own typings are partial. */
+// biome-ignore lint/suspicious/noExplicitAny: node-seal 6 ships `any` for its library objects.
+type Seal = any;
+// biome-ignore lint/suspicious/noExplicitAny: as above.
+type SealObject = any;
+
+/** Which SEAL scheme. */
+export type SealScheme = 'ckks' | 'bfv';
+
+/** Parameters of a SEAL context, as plain values. */
+export interface SealParameters {
+  scheme: SealScheme;
+  /** N, a power of two from 1024 to 32768. */
+  polyModulusDegree: number;
+  /** Every prime of the coefficient modulus; the last is SEAL's special (key) prime when there
+   * are two or more. */
+  coeffModulus: readonly bigint[];
+  /** BFV plain modulus t (a batching prime); 0n for CKKS. */
+  plainModulus: bigint;
+}
+
+let sealPromise: Promise<Seal> | undefined;
+
+/** Loads the SEAL WebAssembly module once per thread. */
+async function loadSeal(): Promise<Seal> {
+  sealPromise ??= (async () => {
+    // Under NodeNext the CommonJS export may arrive as the function or as { default: function }.
+    const mod = SEALModule as unknown as { default?: unknown };
+    const factory = (typeof mod === 'function' ? mod : mod.default) as
+      | (() => Promise<Seal>)
+      | undefined;
+    if (typeof factory !== 'function') {
+      throw new UnseenError('ERR_UNSUPPORTED', 'node-seal did not export its factory');
+    }
+    return factory();
+  })();
+  return sealPromise;
+}
+
+/** Version string of the loaded SEAL binding, e.g. "6.0.3". */
+export async function sealVersion(): Promise<string> {
+  return String((await loadSeal()).Version);
+}
+
+/** The largest total coefficient-modulus bits SEAL allows for N at 128-bit security (tc128). */
+export async function maxCoeffModulusBits(polyModulusDegree: number): Promise<number> {
+  const seal = await loadSeal();
+  return seal.CoeffModulus.MaxBitCount(polyModulusDegree, seal.SecurityLevel.tc128) as number;
+}
+
+/** SEAL's primes of the given bit sizes that are 1 mod 2N (largest first per size). */
+export async function choosePrimes(polyModulusDegree: number, bitSizes: readonly number[]) {
+  const seal = await loadSeal();
+  const vector = seal.CoeffModulus.Create(polyModulusDegree, Int32Array.from(bitSizes));
+  try {
+    return Array.from(vector.toArray() as BigUint64Array, (x) => BigInt(x));
+  } finally {
+    vector.delete();
+  }
+}
+
+/** A batching prime t = 1 mod 2N of exactly `bits` bits (BFV plain modulus). */
+export async function batchingPrime(polyModulusDegree: number, bits: number): Promise<bigint> {
+  const seal = await loadSeal();
+  const modulus = seal.PlainModulus.Batching(polyModulusDegree, bits);
+  try {
+    return BigInt(modulus.value);
+  } finally {
+    modulus.delete();
+  }
+}
+
+function wrap(e: unknown, what: string): UnseenError {
+  if (e instanceof UnseenError) return e;
+  const msg =
+    e instanceof Error ? e.message : typeof e === 'number' ? `SEAL exception ${e}` : String(e);
+  return new UnseenError('ERR_MALFORMED_MESSAGE', `${what}: ${msg}`, { cause: e });
+}
+
+/**
+ * A SEAL context with its encoder and (optionally) keys, for one parameter set. Dispose it.
+ */
+export class SealSession {
+  readonly params: SealParameters;
+  /** Values per ciphertext: N for BFV, N/2 for CKKS. */
+  readonly slots: number;
+  /** RNS components of a ciphertext at the first data level (the only level used). */
+  readonly levelPrimes: number;
+  readonly #seal: Seal;
+  readonly #context: SealObject;
+  readonly #encoder: SealObject;
+  #evaluator: SealObject | undefined;
+  #encryptor: SealObject | undefined;
+  #decryptor: SealObject | undefined;
+  #template: { bytes: Uint8Array; scale: number } | undefined;
+  #disposed = false;
+
+  private constructor(
+    seal: Seal,
+    params: SealParameters,
+    context: SealObject,
+    encoder: SealObject,
+  ) {
+    this.#seal = seal;
+    this.params = params;
+    this.#context = context;
+    this.#encoder = encoder;
+    this.slots = encoder.slotCount as number;
+    const n = params.coeffModulus.length;
+    this.levelPrimes = n === 1 ? 1 : n - 1;
+  }
+
+  /**
+   * Builds the context and checks that SEAL accepts the parameters at 128-bit security and uses
+   * exactly the primes given.
+   * @throws UnseenError `ERR_INVALID_ARGUMENT` for parameters SEAL rejects
+   */
+  static async create(params: SealParameters): Promise<SealSession> {
+    const seal = await loadSeal();
+    const parms = seal.EncryptionParameters(
+      params.scheme === 'bfv' ? seal.SchemeType.bfv : seal.SchemeType.ckks,
+    );
+    let coeff: SealObject;
+    let plain: SealObject;
+    let context: SealObject;
+    try {
+      parms.setPolyModulusDegree(params.polyModulusDegree);
+      // SEAL picks its primes deterministically from (N, bit sizes); a stored parameter set is
+      // reproduced that way and must come out identical.
+      const sizes = params.coeffModulus.map((q) => q.toString(2).length);
+      coeff = seal.CoeffModulus.Create(params.polyModulusDegree, Int32Array.from(sizes));
+      const got = Array.from(coeff.toArray() as BigUint64Array, (x) => BigInt(x));
+      if (got.length !== sizes.length || got.some((q, i) => q !== params.coeffModulus[i])) {
+        throw new UnseenError('ERR_PARAMETER_MISMATCH', 'this SEAL build chooses other primes');
+      }
+      parms.setCoeffModulus(coeff);
+      if (params.scheme === 'bfv') {
+        plain = seal.Modulus(params.plainModulus);
+        parms.setPlainModulus(plain);
+      }
+      context = seal.Context(parms, true, seal.SecurityLevel.tc128);
+    } catch (e) {
+      if (e instanceof UnseenError) throw e;
+      throw new UnseenError('ERR_INVALID_ARGUMENT', 'SEAL rejected the encryption parameters', {
+        cause: e,
+      });
+    } finally {
+      coeff?.delete();
+      plain?.delete();
+      parms.delete();
+    }
+    if (!context.parametersSet()) {
+      const why = String(context.parametersErrorMessage?.() ?? 'not valid at 128-bit security');
+      context.delete();
+      throw new UnseenError('ERR_INVALID_ARGUMENT', `SEAL parameters rejected: ${why}`);
+    }
+    const encoder =
+      params.scheme === 'bfv' ? seal.BatchEncoder(context) : seal.CKKSEncoder(context);
+    return new SealSession(seal, params, context, encoder);
+  }
+
+  #live(): void {
+    if (this.#disposed) throw new UnseenError('ERR_INVALID_STATE', 'SEAL session was disposed');
+  }
+
+  /**
+   * A fresh key pair: the public key in SEAL's seeded serialization (half size), the secret
+   * key serialized as is. Both uncompressed: their words are uniform modulo primes close to
+   * 2^60, which no general-purpose compressor shrinks.
+   */
+  generateKeys(): { publicKey: Uint8Array; secretKey: Uint8Array } {
+    this.#live();
+    const seal = this.#seal;
+    const keygen = seal.KeyGenerator(this.#context);
+    let pk: SealObject;
+    let sk: SealObject;
+    try {
+      pk = keygen.createPublicKeySerializable();
+      sk = keygen.secretKey();
+      return {
+        publicKey: pk.saveArray(seal.ComprModeType.none) as Uint8Array,
+        secretKey: sk.saveArray(seal.ComprModeType.none) as Uint8Array,
+      };
+    } finally {
+      pk?.delete();
+      sk?.delete();
+      keygen.delete();
+    }
+  }
+
+  /**
+   * Loads the public key for {@link encryptWords}.
+   * @throws UnseenError `ERR_MALFORMED_MESSAGE` when SEAL rejects the key
+   */
+  usePublicKey(bytes: Uint8Array): void {
+    this.#live();
+    const seal = this.#seal;
+    const pk = seal.PublicKey();
+    try {
+      pk.loadArray(this.#context, bytes);
+      this.#encryptor?.delete();
+      this.#encryptor = undefined;
+      this.#encryptor = seal.Encryptor(this.#context, pk);
+    } catch (e) {
+      throw wrap(e, 'SEAL public key');
+    } finally {
+      pk.delete();
+    }
+  }
+
+  /**
+   * Loads the secret key for {@link decryptWords}.
+   * @throws UnseenError `ERR_MALFORMED_MESSAGE` when SEAL rejects the key
+   */
+  useSecretKey(bytes: Uint8Array): void {
+    this.#live();
+    const seal = this.#seal;
+    const sk = seal.SecretKey();
+    try {
+      sk.loadArray(this.#context, bytes);
+      this.#decryptor?.delete();
+      this.#decryptor = undefined;
+      this.#decryptor = seal.Decryptor(this.#context, sk);
+    } catch (e) {
+      throw wrap(e, 'SEAL secret key');
+    } finally {
+      sk.delete();
+    }
+  }
+
+  /** 32-bit words of one ciphertext's data: 2 polys * levelPrimes * N * 2 (low, high). */
+  get ciphertextWords(): number {
+    return 2 * this.levelPrimes * this.params.polyModulusDegree * 2;
+  }
+
+  /**
+   * Encodes and encrypts `count` ciphertexts' worth of values (`values.length <= count * slots`,
+   * the rest zero) and writes each ciphertext's data words into `out` (Uint32 pairs, low word
+   * first), ciphertext after ciphertext.
+   * @param scale CKKS scale (ignored for BFV)
+   */
+  encryptWords(
+    values: Float64Array | BigInt64Array,
+    count: number,
+    scale: number,
+    out: Uint32Array,
+  ): void {
+    this.#live();
+    const enc = this.#encryptor;
+    if (enc === undefined) throw new UnseenError('ERR_INVALID_STATE', 'no public key loaded');
+    const seal = this.#seal;
+    const slots = this.slots;
+    const words = this.ciphertextWords;
+    const pt = seal.PlainText();
+    const ct = seal.CipherText();
+    const bfv = this.params.scheme === 'bfv';
+    try {
+      for (let i = 0; i < count; i++) {
+        const from = i * slots;
+        const part = values.subarray(from, Math.min(values.length, from + slots));
+        // The last ciphertext of a vector is padded with zeros.
+        let input: Float64Array | BigInt64Array = part;
+        if (part.length < slots) {
+          const padded = bfv ? new BigInt64Array(slots) : new Float64Array(slots);
+          (padded as { set(a: ArrayLike<unknown>): void }).set(part);
+          input = padded;
+        }
+        if (bfv) this.#encoder.encode(input, pt);
+        else this.#encoder.encode(input, scale, pt);
+        enc.encrypt(pt, ct);
+        this.#readWords(ct, out.subarray(i * words, (i + 1) * words));
+      }
+    } catch (e) {
+      throw wrap(e, 'SEAL encryption');
+    } finally {
+      pt.delete();
+      ct.delete();
+    }
+  }
+
+  #readWords(ct: SealObject, out: Uint32Array): void {
+    const bytes = ct.saveArray(this.#seal.ComprModeType.none) as Uint8Array;
+    const dataBytes = out.length * 4;
+    const start = bytes.length - dataBytes;
+    if (start < 0 || ct.size !== 2 || ct.coeffModulusSize !== this.levelPrimes) {
+      throw new UnseenError('ERR_INVALID_STATE', 'unexpected SEAL ciphertext layout');
+    }
+    const view = new DataView(bytes.buffer, bytes.byteOffset + start, dataBytes);
+    for (let i = 0; i < out.length; i++) out[i] = view.getUint32(4 * i, true);
+  }
+
+  /** A serialized ciphertext at the data level with the given scale, whose data we overwrite. */
+  #templateFor(scale: number): Uint8Array {
+    if (this.#template?.scale === scale) return this.#template.bytes;
+    const enc = this.#encryptor;
+    const seal = this.#seal;
+    const pt = seal.PlainText();
+    const ct = seal.CipherText();
+    try {
+      if (this.params.scheme === 'bfv') {
+        this.#encoder.encode(new BigInt64Array(this.slots), pt);
+      } else {
+        this.#encoder.encode(new Float64Array(this.slots), scale, pt);
+      }
+      if (enc !== undefined) enc.encrypt(pt, ct);
+      else {
+        throw new UnseenError('ERR_INVALID_STATE', 'decryption needs the public key too');
+      }
+      const bytes = ct.saveArray(seal.ComprModeType.none) as Uint8Array;
+      this.#template = { bytes: new Uint8Array(bytes), scale };
+      return this.#template.bytes;
+    } finally {
+      pt.delete();
+      ct.delete();
+    }
+  }
+
+  /**
+   * Decrypts ciphertexts given as data words (as written by {@link encryptWords}) and decodes
+   * `length` values. For BFV, also checks the invariant noise budget of each ciphertext.
+   * @returns values, and the smallest noise budget in bits (BFV; Infinity for CKKS)
+   * @throws UnseenError `ERR_MALFORMED_MESSAGE` when SEAL rejects the words; `ERR_OVERFLOW`
+   * when a BFV ciphertext has no noise budget left
+   */
+  decryptWords(
+    words: Uint32Array,
+    count: number,
+    length: number,
+    scale: number,
+  ): { values: Float64Array | BigInt64Array; noiseBudget: number } {
+    this.#live();
+    const dec = this.#decryptor;
+    if (dec === undefined) throw new UnseenError('ERR_INVALID_STATE', 'no secret key loaded');
+    const seal = this.#seal;
+    const bfv = this.params.scheme === 'bfv';
+    const template = this.#templateFor(scale);
+    const per = this.ciphertextWords;
+    const buf = new Uint8Array(template);
+    const start = buf.length - per * 4;
+    const view = new DataView(buf.buffer, buf.byteOffset + start, per * 4);
+    const out = bfv ? new BigInt64Array(length) : new Float64Array(length);
+    const ct = seal.CipherText();
+    const pt = seal.PlainText();
+    let budget = Number.POSITIVE_INFINITY;
+    try {
+      for (let i = 0; i < count; i++) {
+        const src = words.subarray(i * per, (i + 1) * per);
+        for (let k = 0; k < per; k++) view.setUint32(4 * k, src[k]!, true);
+        try {
+          ct.loadArray(this.#context, buf);
+        } catch (e) {
+          throw wrap(e, 'SEAL rejected a ciphertext');
+        }
+        if (bfv) budget = Math.min(budget, dec.invariantNoiseBudget(ct) as number);
+        dec.decrypt(ct, pt);
+        const from = i * this.slots;
+        const take = Math.min(this.slots, length - from);
+        if (bfv) {
+          const v = this.#encoder.decodeBigInt(pt, true) as BigInt64Array;
+          (out as BigInt64Array).set(v.subarray(0, take), from);
+        } else {
+          const v = this.#encoder.decode(pt) as Float64Array;
+          (out as Float64Array).set(v.subarray(0, take), from);
+        }
+      }
+    } finally {
+      ct.delete();
+      pt.delete();
+    }
+    if (bfv && budget <= 0) {
+      throw new UnseenError(
+        'ERR_OVERFLOW',
+        'BFV noise budget exhausted: the sum cannot be decrypted',
+      );
+    }
+    return { values: out, noiseBudget: budget };
+  }
+
+  /**
+   * Sums ciphertexts (data words) with SEAL's own evaluator: a reference for the aggregator's
+   * word arithmetic, used in tests.
+   */
+  addWordsWithSeal(a: Uint32Array, b: Uint32Array, scale: number): Uint32Array {
+    this.#live();
+    const seal = this.#seal;
+    this.#evaluator ??= seal.Evaluator(this.#context);
+    const template = this.#templateFor(scale);
+    const per = this.ciphertextWords;
+    const load = (words: Uint32Array): SealObject => {
+      const buf = new Uint8Array(template);
+      const view = new DataView(buf.buffer, buf.byteOffset + buf.length - per * 4, per * 4);
+      for (let k = 0; k < per; k++) view.setUint32(4 * k, words[k]!, true);
+      const ct = seal.CipherText();
+      ct.loadArray(this.#context, buf);
+      return ct;
+    };
+    const ca = load(a);
+    const cb = load(b);
+    try {
+      this.#evaluator.add(ca, cb, ca);
+      const out = new Uint32Array(per);
+      this.#readWords(ca, out);
+      return out;
+    } finally {
+      ca.delete();
+      cb.delete();
+    }
+  }
+
+  /** Frees every SEAL object of the session. Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#encryptor?.delete();
+    this.#decryptor?.delete();
+    this.#evaluator?.delete();
+    this.#encoder.delete();
+    this.#context.delete();
+  }
+}

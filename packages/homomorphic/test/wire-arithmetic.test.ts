@@ -1,0 +1,171 @@
+// The aggregator's arithmetic on the wire form, against BigInt and against SEAL's own add.
+import { randomBytes } from '@unseen/core';
+import {
+  Aggregator,
+  createKeyHolder,
+  encryptContribution,
+  TC128_MAX_BITS,
+} from '@unseen/homomorphic';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { choosePrimes, maxCoeffModulusBits, SealSession } from '../src/seal/adapter.js';
+import {
+  CONTRIBUTION_HEADER_BYTES,
+  decodeVectorParams,
+  deriveLayout,
+  type VectorParams,
+} from '../src/seal/params.js';
+import { CoefficientSums, packWords, reduceSums, unpackWords } from '../src/seal/wire.js';
+
+describe('wire arithmetic', () => {
+  it('reduceSums equals BigInt reduction for every prime size and up to 2^20 contributions', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 33, max: 60 }),
+        fc.bigInt({ min: 0n, max: (1n << 60n) - 1n }),
+        fc.integer({ min: 1, max: 1 << 20 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 8, maxLength: 8 }),
+        (bits, r, k, fr) => {
+          const q = ((1n << BigInt(bits - 1)) + (r % (1n << BigInt(bits - 1)))) | 1n;
+          const qhi = Number(q >> 32n);
+          const hi = new Float64Array(4);
+          const lo = new Float64Array(4);
+          for (let i = 0; i < 4; i++) {
+            // Sums of k words below q: high parts up to k * qhi, low parts up to k * (2^32 - 1).
+            hi[i] = Math.floor(fr[2 * i]! * k * (qhi + 1));
+            lo[i] = Math.floor(fr[2 * i + 1]! * k * 4294967295);
+          }
+          hi[3] = k * qhi; // the extremes
+          lo[3] = k * 4294967295;
+          reduceSums(hi, lo, q, (i, l, h) => {
+            const want = ((BigInt(hi[i]!) << 32n) + BigInt(lo[i]!)) % q;
+            expect((BigInt(h) << 32n) + BigInt(l)).toBe(want);
+          });
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('packs and unpacks words for 1, 2, 3 and 4 high bytes per coefficient', () => {
+    for (const bits of [40, 48, 56, 60]) {
+      const n = 4096;
+      const q = (1n << BigInt(bits)) - 1n; // any odd bound works for the codec
+      const layout = deriveLayout('bfv', n, 5000, [q], 1);
+      const params = {
+        scheme: 'bfv',
+        polyModulusDegree: n,
+        coeffModulus: [q],
+        levelPrimes: 1,
+        ...layout,
+      } as VectorParams;
+      const words = new Uint32Array(layout.ciphertexts * 2 * n * 2);
+      const rnd = new Uint32Array(randomBytes(words.length * 4).buffer);
+      for (let i = 0; i < words.length; i += 2) {
+        words[i] = rnd[i]!;
+        words[i + 1] = rnd[i + 1]! % 2 ** (bits - 32);
+      }
+      const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+      packWords(params, words, body);
+      expect(body.length).toBe(
+        layout.ciphertexts * 2 * n * (bits / 8 === 7.5 ? 8 : Math.ceil(bits / 8)),
+      );
+      expect(unpackWords(params, body)).toEqual(words);
+    }
+  });
+
+  it('sums bodies exactly for 5, 6, 7 and 8-byte coefficients, past several flushes', () => {
+    for (const bits of [40, 48, 56, 60]) {
+      const n = 4096;
+      const q = (1n << BigInt(bits)) - 2n * BigInt(n) * 12345n + 1n; // odd, just below 2^bits
+      const layout = deriveLayout('bfv', n, 10, [q], 1);
+      const params = {
+        scheme: 'bfv',
+        polyModulusDegree: n,
+        coeffModulus: [q],
+        levelPrimes: 1,
+        ...layout,
+      } as VectorParams;
+      const count = 2 * n;
+      const sums = new CoefficientSums(params);
+      const want = new Array<bigint>(count).fill(0n);
+      const k = 40; // more than the 16 additions a 56-bit partial sum holds
+      for (let c = 0; c < k; c++) {
+        const words = new Uint32Array(2 * count);
+        const rnd = new Uint32Array(randomBytes(8 * count).buffer);
+        for (let i = 0; i < count; i++) {
+          // Uniform below q, and the extremes q - 1 and 0 at fixed places.
+          let x = ((BigInt(rnd[2 * i]!) << 32n) | BigInt(rnd[2 * i + 1]!)) % q;
+          if (i === 0) x = q - 1n;
+          if (i === 1) x = 0n;
+          want[i] = (want[i]! + x) % q;
+          words[2 * i] = Number(x & 0xffffffffn);
+          words[2 * i + 1] = Number(x >> 32n);
+        }
+        const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+        packWords(params, words, body);
+        sums.validate(body);
+        sums.add(body, 1);
+      }
+      const out = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+      sums.write(out);
+      const got = unpackWords(params, out);
+      for (let i = 0; i < count; i++) {
+        expect((BigInt(got[2 * i + 1]!) << 32n) | BigInt(got[2 * i]!)).toBe(want[i]);
+      }
+      // A coefficient equal to q is refused.
+      const bad = new Uint32Array(2 * count);
+      bad[6] = Number(q & 0xffffffffn);
+      bad[7] = Number(q >> 32n);
+      const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+      packWords(params, bad, body);
+      expect(() => sums.validate(body)).toThrow(/coefficient 3 of prime 0/);
+    }
+  });
+
+  it("the aggregator computes the same ciphertext words as SEAL's evaluator.add", async () => {
+    for (const scheme of ['bfv', 'ckks'] as const) {
+      const holder = await createKeyHolder({ scheme, length: 3000, maxContributions: 10 });
+      const p = decodeVectorParams(holder.publicParams);
+      const values =
+        scheme === 'bfv'
+          ? () => BigInt64Array.from({ length: 3000 }, (_, i) => BigInt(i - 1500))
+          : () => Float64Array.from({ length: 3000 }, (_, i) => Math.sin(i));
+      const a = await encryptContribution(holder.publicParams, values() as never, { pool: null });
+      const b = await encryptContribution(holder.publicParams, values() as never, { pool: null });
+      const agg = await Aggregator.create(holder.publicParams);
+      agg.add(a);
+      agg.add(b);
+      const ours = unpackWords(p, agg.result().subarray(CONTRIBUTION_HEADER_BYTES));
+      const session = await SealSession.create({
+        scheme,
+        polyModulusDegree: p.polyModulusDegree,
+        coeffModulus: p.coeffModulus,
+        plainModulus: p.plainModulus,
+      });
+      session.usePublicKey(p.publicKey);
+      const wa = unpackWords(p, a.subarray(CONTRIBUTION_HEADER_BYTES));
+      const wb = unpackWords(p, b.subarray(CONTRIBUTION_HEADER_BYTES));
+      const per = session.ciphertextWords;
+      for (let ct = 0; ct < p.ciphertexts; ct++) {
+        const ref = session.addWordsWithSeal(
+          wa.subarray(ct * per, (ct + 1) * per),
+          wb.subarray(ct * per, (ct + 1) * per),
+          2 ** p.scaleBits,
+        );
+        expect(ours.subarray(ct * per, (ct + 1) * per)).toEqual(ref);
+      }
+      session.dispose();
+      holder.dispose();
+    }
+  });
+
+  it('the tc128 table matches SEAL, and SEAL picks the primes the parameters record', async () => {
+    for (const [n, bits] of Object.entries(TC128_MAX_BITS)) {
+      expect(await maxCoeffModulusBits(Number(n))).toBe(bits);
+    }
+    const primes = await choosePrimes(4096, [56, 53]);
+    expect(primes.map((q) => q.toString(2).length)).toEqual([56, 53]);
+    for (const q of primes) expect(q % 8192n).toBe(1n);
+  });
+});
