@@ -5,7 +5,8 @@
  * A value v is clipped to [-clip, clip], scaled by 2^f (f = `fractionalBits`), rounded to the
  * nearest integer and stored in two's complement modulo 2^bits. Error: each encoded value is
  * within 2^-(f+1) of the clipped input, so a decoded sum of k vectors is within k * 2^-(f+1)
- * ({@link fixedPointError}). Overflow: a sum of k vectors is exact while
+ * ({@link fixedPointError}), plus the rounding of the result to a double (relative 2^-53, which
+ * matters only for 64-bit sums above 2^53 units). Overflow: a sum of k vectors is exact while
  * k * round(clip * 2^f) <= 2^(bits-1) - 1 ({@link fixedPointCapacity}); decoding refuses larger k.
  * Clipping is reported (`clipped`), never silent.
  * @module
@@ -54,7 +55,9 @@ function checkParams(params: FixedPointParams): number {
  */
 export function fixedPointCapacity(params: FixedPointParams): number {
   const max = checkParams(params);
-  return Math.floor((2 ** (params.bits - 1) - 1) / max);
+  // In BigInt: as a double, 2^63 - 1 rounds up to 2^63, which would admit one summand too many.
+  const capacity = ((1n << BigInt(params.bits - 1)) - 1n) / BigInt(max);
+  return capacity > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(capacity);
 }
 
 /** The worst-case absolute error of a decoded sum of `count` vectors: count * 2^-(f+1). */
@@ -143,6 +146,7 @@ export function decodeFixedPoint(
   for (let i = 0; i < out.length; i++) {
     const lo = data[2 * i]!;
     const hi = data[2 * i + 1]! | 0; // signed high word
+    // One rounding (the sum); scaling by a power of two is exact: relative error 2^-53.
     out[i] = (hi * 2 ** 32 + lo) * inv;
   }
   return out;

@@ -135,7 +135,7 @@ describe('fixed point', () => {
 
   it('64-bit rings hold far more contributions', () => {
     const p: FixedPointParams = { bits: 64, fractionalBits: 16, clip: 1 };
-    expect(fixedPointCapacity(p)).toBe(Math.floor((2 ** 63 - 1) / 2 ** 16));
+    expect(fixedPointCapacity(p)).toBe(2 ** 47 - 1); // floor((2^63 - 1) / 2^16), exactly
   });
 
   it('reports clipping, including infinities, and rejects NaN', () => {
@@ -160,5 +160,28 @@ describe('fixed point', () => {
         expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT' }),
       );
     }
+  });
+});
+
+describe('fixed point at the edges of Z_2^64', () => {
+  it('capacity is exact where 2^63 - 1 is not a double (f = 40, clip = 1)', () => {
+    const p: FixedPointParams = { bits: 64, fractionalBits: 40, clip: 1 };
+    const k = fixedPointCapacity(p);
+    // (2^63 - 1) / 2^40 = 2^23 - 2^-40: at most 2^23 - 1 summands of 1 fit.
+    expect(k).toBe(2 ** 23 - 1);
+    // The sum of k ones, built as one ring element: k * 2^40 in (low, high) words.
+    const sum = new Uint32Array([0, k * 2 ** 8]);
+    expect(Array.from(decodeFixedPoint(sum, p, k))).toEqual([k]);
+    // One more would wrap to -2^23, which is why decode refuses that count.
+    expect(Array.from(decodeFixedPoint(new Uint32Array([0, 2 ** 31]), p, 1))).toEqual([-(2 ** 23)]);
+    expect(() => decodeFixedPoint(sum, p, k + 1)).toThrow(
+      expect.objectContaining({ code: 'ERR_OVERFLOW' }),
+    );
+  });
+
+  it('decodes 64-bit sums above 2^53 units to the nearest double', () => {
+    const p: FixedPointParams = { bits: 64, fractionalBits: 2, clip: 2 ** 50 };
+    // 2^62 - 1 units = 2^60 - 0.25, whose nearest double is 2^60.
+    expect(decodeFixedPoint(new Uint32Array([0xffffffff, 0x3fffffff]), p)[0]).toBe(2 ** 60);
   });
 });
