@@ -212,7 +212,10 @@ export class ByteReader {
   #pos = 0;
 
   constructor(bytes: Uint8Array, what = 'message') {
-    this.#buf = abytes(bytes, what);
+    abytes(bytes, what);
+    // A plain Uint8Array over the same memory (no copy), so that fields read from a Node Buffer
+    // are plain views too, whose slice() is a copy (Buffer#slice returns a view).
+    this.#buf = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#what = what;
   }
@@ -263,7 +266,7 @@ export class ByteReader {
     return this.#view.getFloat64(this.#take(8, field));
   }
 
-  /** `n` raw bytes as a view into the input (no copy). */
+  /** `n` raw bytes as a view into the input (no copy; a plain Uint8Array, even from a Buffer). */
   bytes(n: number, field = 'bytes'): Uint8Array {
     const at = this.#take(n, field);
     return this.#buf.subarray(at, at + n);

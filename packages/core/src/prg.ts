@@ -10,6 +10,7 @@
  * @module
  */
 import { abytes, aint, aoneOf, UnseenError } from './errors.js';
+import { type NodeCipher, nodeCrypto } from './platform.js';
 
 /** Size of a PRG seed: one AES-128 key. */
 export const PRG_SEED_BYTES = 16;
@@ -25,21 +26,11 @@ export interface PrgOptions {
   backend?: PrgBackend;
 }
 
+/** True on little-endian platforms (all that JavaScript runs on in practice). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
 /** Bytes per keystream call: large enough to amortise the call, small enough to stay in cache. */
 const CHUNK = 64 * 1024;
-
-interface NodeCipher {
-  update(data: Uint8Array): Uint8Array;
-}
-interface NodeCrypto {
-  createCipheriv(alg: string, key: Uint8Array, iv: Uint8Array): NodeCipher;
-}
-
-function nodeCrypto(): NodeCrypto | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-  return typeof mod?.createCipheriv === 'function' ? mod : undefined;
-}
 
 /** Adds `blocks` to a 128-bit big-endian counter, modulo 2^128. */
 function addCounter(counter: Uint8Array, blocks: number): Uint8Array<ArrayBuffer> {
@@ -88,7 +79,7 @@ export class Prg {
       options.nonce === undefined
         ? new Uint8Array(16)
         : new Uint8Array(abytes(options.nonce, 'nonce', 16));
-    const node = nodeCrypto();
+    const node = nodeCrypto;
     const backend =
       options.backend === undefined
         ? node
@@ -124,24 +115,27 @@ export class Prg {
    */
   async fill<T extends ArrayBufferView>(out: T): Promise<T> {
     const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+    // Reserve this call's stretch of the stream before any await, so that concurrent calls
+    // get consecutive, never overlapping, stretches.
+    const start = this.#position;
+    this.#position += bytes.length;
     if (this.#node !== undefined) {
       for (let off = 0; off < bytes.length; off += CHUNK) {
         const n = Math.min(CHUNK, bytes.length - off);
         bytes.set(this.#node.update(this.#zeroBuffer(n)), off);
       }
     } else {
-      await this.#fillWeb(bytes);
+      await this.#fillWeb(bytes, start);
     }
-    this.#position += bytes.length;
     return out;
   }
 
-  async #fillWeb(bytes: Uint8Array): Promise<void> {
+  async #fillWeb(bytes: Uint8Array, start: number): Promise<void> {
     const subtle = globalThis.crypto.subtle;
     const STEP = 1024 * 1024;
     for (let off = 0; off < bytes.length; off += STEP) {
       const n = Math.min(STEP, bytes.length - off);
-      const pos = this.#position + off;
+      const pos = start + off;
       const skip = pos % 16;
       const counter = addCounter(this.#nonce, Math.floor(pos / 16));
       const stream = await subtle.encrypt(
@@ -158,9 +152,19 @@ export class Prg {
     return this.fill(new Uint8Array(aint(n, 'length', 0)));
   }
 
-  /** The next `4n` bytes as `n` uniform 32-bit words (platform byte order). */
-  uint32s(n: number): Promise<Uint32Array> {
-    return this.fill(new Uint32Array(aint(n, 'length', 0)));
+  /**
+   * The next `4n` bytes as `n` uniform 32-bit words, read little-endian on every platform (so a
+   * seed expands to the same words everywhere).
+   */
+  async uint32s(n: number): Promise<Uint32Array> {
+    const words = await this.fill(new Uint32Array(aint(n, 'length', 0)));
+    if (!LITTLE_ENDIAN) {
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i]!;
+        words[i] = ((w & 0xff) << 24) | ((w & 0xff00) << 8) | ((w >>> 8) & 0xff00) | (w >>> 24);
+      }
+    }
+    return words;
   }
 }
 

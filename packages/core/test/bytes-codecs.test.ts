@@ -150,4 +150,22 @@ describe('ByteWriter / ByteReader', () => {
     const bytes = new Uint8Array(8).fill(0xff);
     expect(code(() => new ByteReader(bytes).u64())).toBe('ERR_MALFORMED_MESSAGE');
   });
+
+  it('reads plain Uint8Array views out of a Node Buffer, so that slice() copies', () => {
+    const buffer = Buffer.from(
+      new ByteWriter()
+        .u8(1)
+        .varBytes(Uint8Array.of(5, 6, 7))
+        .finish(),
+    );
+    const r = new ByteReader(buffer);
+    expect(r.u8()).toBe(1);
+    const field = r.varBytes();
+    expect(Object.getPrototypeOf(field)).toBe(Uint8Array.prototype);
+    expect(field.buffer).toBe(buffer.buffer); // still a view: no copy on read
+    const kept = field.slice();
+    buffer.fill(0);
+    expect([...kept]).toEqual([5, 6, 7]);
+    expect(kept.buffer).not.toBe(buffer.buffer);
+  });
 });

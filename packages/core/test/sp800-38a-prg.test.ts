@@ -90,3 +90,27 @@ describe('Prg leaves its inputs alone', () => {
     expect(nonce.toString('hex')).toBe('fffffffffffffffffffffffffffffff0');
   });
 });
+
+describe('Prg under concurrent draws', () => {
+  for (const backend of ['node', 'webcrypto'] as const) {
+    it(`${backend}: concurrent calls get consecutive stretches of the stream, never the same bytes`, async () => {
+      const seed = new Uint8Array(16).fill(3);
+      const whole = await prgBytes(seed, 3 * 40_000);
+      const prg = await Prg.create(seed, { backend });
+      const parts = await Promise.all([prg.bytes(40_000), prg.bytes(40_000), prg.bytes(40_000)]);
+      expect(bytesToHex(parts[0]!)).not.toBe(bytesToHex(parts[1]!));
+      const joined = new Uint8Array(3 * 40_000);
+      for (const [i, p] of parts.entries()) joined.set(p, i * 40_000);
+      expect(bytesToHex(joined)).toBe(bytesToHex(whole));
+      expect(prg.position).toBe(3 * 40_000);
+    });
+  }
+
+  it('uint32s reads the stream little-endian', async () => {
+    const seed = new Uint8Array(16).fill(4);
+    const bytes = await prgBytes(seed, 8);
+    const words = await (await Prg.create(seed)).uint32s(2);
+    const view = new DataView(bytes.buffer);
+    expect(Array.from(words)).toEqual([view.getUint32(0, true), view.getUint32(4, true)]);
+  });
+});
