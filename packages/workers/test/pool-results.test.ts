@@ -33,10 +33,15 @@ describe('pool results', () => {
     expect(digests).toEqual(chunks.map((c) => sha256(c)));
   });
 
-  it('is typed from the task module', () => {
-    expectTypeOf(pool.run(testTasks, 'add', [1, 2])).resolves.toEqualTypeOf<number>();
-    expectTypeOf(pool.map(testTasks, 'sha256', [])).resolves.toEqualTypeOf<Uint8Array[]>();
-    expectTypeOf(pool.run(testTasks, 'sleep', [1])).resolves.toEqualTypeOf<number>();
+  it('is typed from the task module', async () => {
+    // These calls really run: await them, or close() would reject them unobserved.
+    const add = pool.run(testTasks, 'add', [1, 2]);
+    const map = pool.map(testTasks, 'sha256', []);
+    const sleep = pool.run(testTasks, 'sleep', [1]);
+    expectTypeOf(add).resolves.toEqualTypeOf<number>();
+    expectTypeOf(map).resolves.toEqualTypeOf<Uint8Array[]>();
+    expectTypeOf(sleep).resolves.toEqualTypeOf<number>();
+    await Promise.all([add, map, sleep]);
     // @ts-expect-error: wrong argument types are compile errors
     void pool.run(testTasks, 'add', ['1', 2]).catch(() => {});
     // @ts-expect-error: unknown task names are compile errors (and ERR_NOT_FOUND at run time)
