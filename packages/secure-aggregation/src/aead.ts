@@ -8,8 +8,7 @@
  * check both against the GCM specification's test vectors and against each other.
  * @module
  */
-import { abytes, UnseenError } from '@unseen/core';
-import { nodeCrypto } from './platform.js';
+import { abytes, nodeCrypto, UnseenError } from '@unseen/core';
 
 /** Key, nonce and tag sizes. */
 export const AEAD_KEY_BYTES = 32;

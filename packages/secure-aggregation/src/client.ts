@@ -7,6 +7,15 @@
  * below give the paper's names: c (encryption key pair), s (mask key pair), b (self-mask seed),
  * U1..U5 (the clients alive after each round), seen from this client's group.
  *
+ * Parameters: the client accepts the server's setup only within its own configuration: the
+ * fields of `expect` exactly, and otherwise the analysis of `analysis.ts` under its threat model
+ * (enough neighbours, a threshold at its bound: in the active variant at least the two-thirds
+ * bound of Bonawitz et al.). Pinning `threshold` or `neighbours` in `expect` is the client's
+ * explicit choice and waives that part of the analysis; `allowUnsafeParameters` waives all of it.
+ *
+ * Input: given at creation or later with {@link SecAggClient.setInput}, any time before the
+ * masked input is due (Round 2), so that the key rounds can overlap the computation of the input.
+ *
  * Errors: a message that cannot be decoded, belongs to another session, comes in the wrong round
  * or is addressed to another client raises and changes nothing. A message that decodes but breaks
  * the protocol (a bad signature, a share that fails authentication, a server asking for both
@@ -15,17 +24,26 @@
  * @module
  */
 import {
+  abool,
   abytes,
   aint,
   concatBytes,
+  ed25519Sign,
+  ed25519Verify,
   equalBytes,
+  isValidX25519PublicKey,
   type Message,
+  PRG_SEED_BYTES,
   randomBytes,
   UnseenError,
+  X25519_BYTES,
+  type X25519KeyPair,
+  x25519KeyPair,
 } from '@unseen/core';
 import { shamir } from '@unseen/secret-sharing';
 import { AEAD_NONCE_BYTES, aesGcmDecrypt, aesGcmEncrypt } from './aead.js';
-import { checkSignedViews } from './consistency.js';
+import { assessParams, type ThreatModel, threatModel } from './analysis.js';
+import { checkSignatures, checkSurvivors } from './consistency.js';
 import {
   advertiseStatement,
   consistencyStatement,
@@ -35,10 +53,15 @@ import {
   shareAad,
   shareKey,
 } from './derive.js';
-import { ed25519Sign, ed25519Verify } from './ed25519.js';
 import { insufficient, mismatch, protocolAbort } from './errors.js';
 import { NeighbourGraph } from './graph.js';
-import { agreeMany, type ComputeOptions, combineMasks, type MaskTerm } from './masks.js';
+import {
+  agreeMany,
+  type ComputeOptions,
+  combineMasks,
+  computeOptions,
+  type MaskTerm,
+} from './masks.js';
 import { inputWords, type SecAggParams } from './params.js';
 import {
   type AdvertisedKeys,
@@ -64,12 +87,6 @@ import {
   SHARE_KIND,
   setupDigest,
 } from './wire.js';
-import {
-  isValidX25519PublicKey,
-  X25519_BYTES,
-  type X25519KeyPair,
-  x25519KeyPair,
-} from './x25519.js';
 
 /** A client's long-term identity in the active variant, and the PKI it trusts. */
 export interface ClientIdentity {
@@ -85,14 +102,32 @@ export interface ClientIdentity {
 export interface SecAggClientOptions extends ComputeOptions {
   /**
    * The input: `length` elements of Z_2^bits as Uint32 words (a 64-bit element is two words, low
-   * then high), e.g. from `encodeFixedPoint` or {@link encodeUpdate}. Copied at creation.
+   * then high), e.g. from `encodeFixedPoint` or {@link encodeUpdate}. Copied at creation. May be
+   * left out and given later with {@link SecAggClient.setInput}.
    */
-  input: Uint32Array;
+  input?: Uint32Array;
   /**
    * Parameters this client insists on; a setup that differs is refused with
-   * `ERR_PARAMETER_MISMATCH`. Whatever is given, the setup must satisfy the paper's bounds.
+   * `ERR_PARAMETER_MISMATCH`. Beyond these, the setup must satisfy the structural bounds and
+   * the analysis under `threat`; a pinned `threshold` or `neighbours` is this client's explicit
+   * choice and is accepted even below the analysis' bound for it.
    */
   expect?: Partial<SecAggParams>;
+  /**
+   * The adversary this client wants the round's parameters to resist (default
+   * `DEFAULT_THREAT_MODEL`: 5% colluding clients, 10% dropouts, security 2^-40).
+   */
+  threat?: Partial<ThreatModel>;
+  /**
+   * Accept any setup within the structural bounds, even outside the analysis (tests and
+   * experiments only: the server may learn partial sums). Default false.
+   */
+  allowUnsafeParameters?: boolean;
+  /**
+   * The graph seed this client insists on (16 bytes), e.g. from a public randomness beacon, so
+   * that a malicious server cannot choose the SecAgg+ graph. Default: any seed.
+   */
+  graphSeed?: Uint8Array;
   /**
    * The active variant: this client's signing key and the PKI. A client with an identity refuses
    * a setup without signatures, and one without an identity refuses an active setup.
@@ -149,8 +184,11 @@ interface Setup {
  * ```
  */
 export class SecAggClient {
-  readonly #input: Uint32Array;
+  #input: Uint32Array | undefined;
   readonly #expect: Partial<SecAggParams>;
+  readonly #threat: ThreatModel;
+  readonly #allowUnsafe: boolean;
+  readonly #graphSeed: Uint8Array | undefined;
   readonly #identity: ClientIdentity | undefined;
   readonly #compute: ComputeOptions;
   #stage: ClientStage = 'setup';
@@ -166,29 +204,34 @@ export class SecAggClient {
   #ownShares: HeldShares | undefined;
   /** Shares of group members' secrets held by this client (U2 from its view, itself included). */
   #held = new Map<number, HeldShares>();
-  /** Active variant: the survivors bitmap this client signed. */
+  /** Active variant: the survivors bitmap (over all clients) this client signed. */
   #signedAlive: Uint8Array | undefined;
 
-  private constructor(options: SecAggClientOptions) {
-    this.#input = options.input.slice();
+  private constructor(options: SecAggClientOptions, threat: ThreatModel) {
+    this.#input = options.input?.slice();
     this.#expect = { ...(options.expect ?? {}) };
+    this.#threat = threat;
+    this.#allowUnsafe = options.allowUnsafeParameters === true;
+    this.#graphSeed = options.graphSeed?.slice();
     this.#identity = options.identity;
-    this.#compute = {
-      ...(options.pool === undefined ? {} : { pool: options.pool }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    };
+    this.#compute = computeOptions(options);
   }
 
   /**
-   * @throws UnseenError `ERR_INVALID_ARGUMENT` for a bad input or identity
+   * @throws UnseenError `ERR_INVALID_ARGUMENT` for a bad input, identity, threat model or seed
    */
   static async create(options: SecAggClientOptions): Promise<SecAggClient> {
     if (typeof options !== 'object' || options === null) {
       throw new UnseenError('ERR_INVALID_ARGUMENT', 'SecAggClient.create: expected options');
     }
-    if (!(options.input instanceof Uint32Array)) {
+    if (options.input !== undefined && !(options.input instanceof Uint32Array)) {
       throw new UnseenError('ERR_INVALID_ARGUMENT', 'input: expected a Uint32Array of ring words');
     }
+    const threat = threatModel(options.threat ?? {});
+    if (options.allowUnsafeParameters !== undefined) {
+      abool(options.allowUnsafeParameters, 'allowUnsafeParameters');
+    }
+    if (options.graphSeed !== undefined) abytes(options.graphSeed, 'graphSeed', PRG_SEED_BYTES);
     const id = options.identity;
     if (id !== undefined) {
       aint(id.index, 'identity.index', 0);
@@ -197,7 +240,42 @@ export class SecAggClient {
         throw new UnseenError('ERR_INVALID_ARGUMENT', 'identity.verifyKey: expected a function');
       }
     }
-    return new SecAggClient(options);
+    return new SecAggClient(options, threat);
+  }
+
+  /**
+   * Gives the input when it was not given at creation: any time before the server's Round 2
+   * message (the masked input is computed when that message is handled).
+   * @throws UnseenError `ERR_INVALID_ARGUMENT` (not a Uint32Array, or a length that does not fit
+   *   the round's parameters when they are known), `ERR_INVALID_STATE` (an input was already given,
+   *   or the masked input was already sent, or the client ended)
+   */
+  setInput(input: Uint32Array): void {
+    if (this.#input !== undefined) {
+      throw new UnseenError('ERR_INVALID_STATE', 'SecAggClient.setInput: the input is already set');
+    }
+    if (!['setup', 'advertiseKeys', 'shareKeys'].includes(this.#stage)) {
+      throw new UnseenError(
+        'ERR_INVALID_STATE',
+        `SecAggClient.setInput: too late, the client is ${this.#stage}`,
+      );
+    }
+    if (!(input instanceof Uint32Array)) {
+      throw new UnseenError('ERR_INVALID_ARGUMENT', 'input: expected a Uint32Array of ring words');
+    }
+    const params = this.#setup?.params;
+    if (params !== undefined && input.length !== inputWords(params)) {
+      throw new UnseenError(
+        'ERR_INVALID_ARGUMENT',
+        `input: ${params.length} elements of ${params.bits} bits need ${inputWords(params)} words, got ${input.length}`,
+      );
+    }
+    this.#input = input.slice();
+  }
+
+  /** True while the client has no input yet (see {@link SecAggClient.setInput}). */
+  get needsInput(): boolean {
+    return this.#input === undefined && this.#stage !== 'done' && this.#stage !== 'aborted';
   }
 
   /** The current stage: which server message the client waits for. */
@@ -291,7 +369,7 @@ export class SecAggClient {
       h.maskKey.fill(0);
       h.selfMaskSeed.fill(0);
     }
-    this.#input.fill(0);
+    this.#input?.fill(0);
     this.#receiveKeys.clear();
     this.#held.clear();
   }
@@ -302,6 +380,28 @@ export class SecAggClient {
         'ERR_UNEXPECTED_MESSAGE',
         `message addressed to client ${to}, this is client ${setup.me}`,
         { details: { to, me: setup.me } },
+      );
+    }
+  }
+
+  /**
+   * Refuses parameters outside this client's configuration: the analysis under its threat model,
+   * except for what its `expect` pins explicitly or `allowUnsafeParameters` allows.
+   */
+  #checkPolicy(params: SecAggParams): void {
+    if (this.#allowUnsafe) return;
+    const verdict = assessParams(params, this.#threat);
+    const problems: string[] = [];
+    if (this.#expect.neighbours === undefined && verdict.neighboursProblem !== undefined) {
+      problems.push(verdict.neighboursProblem);
+    }
+    if (this.#expect.threshold === undefined && verdict.thresholdProblem !== undefined) {
+      problems.push(verdict.thresholdProblem);
+    }
+    if (problems.length > 0) {
+      throw mismatch(
+        `setup: parameters outside this client's security analysis: ${problems.join('; ')}`,
+        { minThreshold: verdict.analysis.minThreshold, problems },
       );
     }
   }
@@ -319,7 +419,13 @@ export class SecAggClient {
           });
         }
       }
-      if (this.#input.length !== inputWords(params)) {
+      this.#checkPolicy(params);
+      if (this.#graphSeed !== undefined && !equalBytes(graphSeed, this.#graphSeed)) {
+        throw mismatch('setup: the graph seed is not the one this client expects', {
+          field: 'graphSeed',
+        });
+      }
+      if (this.#input !== undefined && this.#input.length !== inputWords(params)) {
         throw mismatch(
           `setup: ${params.length} elements of ${params.bits} bits need ${inputWords(params)} words, the input has ${this.#input.length}`,
         );
@@ -478,6 +584,14 @@ export class SecAggClient {
     const { params, me, session, graph } = setup;
     const body = decodeShares(msg.body, params);
     this.#checkAddressed(body.to, setup);
+    const input = this.#input;
+    if (input === undefined) {
+      // Nothing changed: the caller gives the input and hands the same message again.
+      throw new UnseenError(
+        'ERR_INVALID_STATE',
+        'SecAggClient: the masked input is due but no input was given: call setInput(), then handle this message again',
+      );
+    }
     return this.#step(async () => {
       // U2 (this group) = the senders of the ciphertexts, and this client; |U2| >= t.
       if (body.entries.length + 1 < params.threshold) {
@@ -535,7 +649,7 @@ export class SecAggClient {
         params.bits,
         inputWords(params),
         terms,
-        this.#input,
+        input,
         this.#compute,
       );
       for (const t of terms) t.seed.fill(0);
@@ -546,7 +660,7 @@ export class SecAggClient {
       this.#s!.secretKey.fill(0);
       this.#c!.secretKey.fill(0);
       this.#b!.fill(0);
-      this.#input.fill(0);
+      input.fill(0);
       this.#stage = 'maskedInput';
       return envelope(MSG.maskedInput, session, encodeMaskedInput({ from: me, data: masked }));
     });
@@ -566,8 +680,9 @@ export class SecAggClient {
     const body = decodeConsistencyRequest(msg.body, params);
     this.#checkAddressed(body.to, setup);
     return this.#step(() => {
-      // U3 (this group) must be a subset of U2 with at least t clients, this one included.
-      this.#checkSurvivors(body.alive);
+      // U3 must contain this client, be within U2 on its group, leave t of its group, and form a
+      // connected graph (otherwise unmasking reveals the sum of each component).
+      checkSurvivors(this.#survivorsCheck(), body.alive);
       // sigma'_u <- SIG.sign(d_u^SK, U3)
       const signature = ed25519Sign(
         this.#identity!.signingKey,
@@ -579,8 +694,13 @@ export class SecAggClient {
     });
   }
 
+  #survivorsCheck() {
+    const { params, me, graph } = this.#setup!;
+    return { me, threshold: params.threshold, graph, held: new Set(this.#held.keys()) };
+  }
+
   /** Checks a survivors bitmap over this client's group: within U2, itself in, at least t. */
-  #checkSurvivors(alive: Uint8Array): void {
+  #checkGroupSurvivors(alive: Uint8Array): void {
     const { params, me, group } = this.#setup!;
     for (let p = 0; p < group.length; p++) {
       if (bit(alive, p) && !this.#held.has(group[p]!)) {
@@ -632,25 +752,33 @@ export class SecAggClient {
           );
         }
       }
-      if (params.active && !equalBytes(body.selfMask, this.#signedAlive!)) {
-        throw protocolAbort('the unmasking request contradicts the survivors this client signed');
-      }
-      this.#checkSurvivors(body.selfMask);
       if (params.active) {
-        checkSignedViews(
+        // The survivors must be the ones this client signed, the request must follow them, and
+        // t signers of each member's group must have signed them too.
+        const signed = this.#signedAlive!;
+        if (!equalBytes(body.alive, signed)) {
+          throw protocolAbort('the unmasking request contradicts the survivors this client signed');
+        }
+        for (let p = 0; p < group.length; p++) {
+          if (bit(body.selfMask, p) !== bit(signed, group[p]!)) {
+            throw protocolAbort(
+              `the unmasking request treats client ${group[p]} otherwise than the survivors this client signed`,
+              { client: group[p] },
+            );
+          }
+        }
+        checkSignatures(
           {
-            me,
-            threshold: params.threshold,
+            ...this.#survivorsCheck(),
             session,
             digest: setup.digest,
-            graph: setup.graph,
-            mine: this.#signedAlive!,
-            held: this.#held.keys(),
             verifyKey: (i) => this.#identity!.verifyKey(i),
           },
-          body.views,
+          signed,
+          body.signatures,
         );
       }
+      this.#checkGroupSurvivors(body.selfMask);
       // Send s_{v,u}^SK for v in U2 \ U3 and b_{v,u} for v in U3.
       const entries: RevealedShare[] = [];
       for (let p = 0; p < group.length; p++) {

@@ -6,6 +6,7 @@
  */
 import { UnseenError } from '@unseen/core';
 import type { SecAggRound } from './params.js';
+import { correctableShares } from './reed-solomon.js';
 
 /**
  * Fewer than t clients remain where t are needed: `ERR_INSUFFICIENT_SHARES` with
@@ -37,11 +38,20 @@ export function mismatch(message: string, details: Record<string, unknown> = {})
   return new UnseenError('ERR_PARAMETER_MISMATCH', message, { details });
 }
 
-/** Shares that do not reconstruct a committed secret: `ERR_INTEGRITY` with `{ client }`. */
-export function tampered(client: number, what: string): UnseenError {
+/**
+ * Shares that do not reconstruct a committed secret, even correcting every share that can be
+ * corrected: `ERR_INTEGRITY` with `{ client, shares, threshold, correctable }`.
+ */
+export function tampered(
+  client: number,
+  what: string,
+  shares: number,
+  threshold: number,
+): UnseenError {
+  const correctable = correctableShares(shares, threshold);
   return new UnseenError(
     'ERR_INTEGRITY',
-    `Unmasking: the shares of client ${client}'s ${what} do not reconstruct the committed value (a corrupted share)`,
-    { details: { client } },
+    `Unmasking: the ${shares} shares of client ${client}'s ${what} do not reconstruct the committed value: more than ${correctable} of them are corrupted (threshold ${threshold})`,
+    { details: { client, shares, threshold, correctable } },
   );
 }

@@ -7,6 +7,14 @@
  * either side, and for odd k also to the opposite vertex) under a uniformly random relabelling of
  * its vertices, drawn by Fisher-Yates from the AES-CTR stream of a 16-byte seed that the server
  * publishes in the setup message. Every party derives the same graph from (n, k, seed).
+ *
+ * Why this graph is enough (the analysis in `analysis.ts`): for any set of removed clients fixed
+ * before the seed, the relabelling places them uniformly on the ring, so (1) a client's k
+ * neighbours are a uniform k-subset of the others (hypergeometric counts of colluding or
+ * dropped neighbours), and (2) the survivors stay connected unless the removed positions
+ * contain two separated runs of floor(k/2) consecutive ring positions, an event whose
+ * probability has a closed-form union bound. {@link NeighbourGraph.components} computes the
+ * components of any survivor set in O(n) from the same ring structure.
  * @module
  */
 import { abytes, aint, PRG_SEED_BYTES, Prg, UnseenError } from '@unseen/core';
@@ -77,6 +85,16 @@ export class NeighbourGraph {
     return new NeighbourGraph(n, k, label);
   }
 
+  /**
+   * The clients in ring order (a copy): client `ringOrder()[p]` sits at position p of the Harary
+   * ring, and neighbours are the clients within floor(k/2) positions (and, for odd k, the
+   * opposite one). For the complete graph, 0..n-1. For audits of the relabelling and for tests.
+   */
+  ringOrder(): Uint32Array {
+    if (this.#label !== undefined) return this.#label.slice();
+    return Uint32Array.from({ length: this.clients }, (_, i) => i);
+  }
+
   /** True when every client neighbours every other (the full protocol). */
   get complete(): boolean {
     return this.#label === undefined;
@@ -127,5 +145,64 @@ export class NeighbourGraph {
   /** True when u and v are neighbours or equal. */
   inGroup(u: number, v: number): boolean {
     return this.indexInGroup(u, v) >= 0;
+  }
+
+  /**
+   * The connected components of the subgraph induced by the clients for which `alive(u)` holds,
+   * each sorted ascending, largest first. O(n): on the ring, two alive positions are joined
+   * through alive positions between them exactly when each gap between consecutive alive
+   * positions is at most floor(k/2); odd k adds the opposite position.
+   */
+  components(alive: (u: number) => boolean): number[][] {
+    const n = this.clients;
+    const members: number[] = [];
+    for (let u = 0; u < n; u++) if (alive(u)) members.push(u);
+    if (this.#label === undefined || members.length <= 1) {
+      return members.length === 0 ? [] : [members];
+    }
+    const label = this.#label;
+    const parent = new Int32Array(n).fill(-1); // union-find over ring positions
+    const find = (p: number): number => {
+      let r = p;
+      while (parent[r]! !== r) r = parent[r]!;
+      while (parent[p]! !== r) {
+        const next = parent[p]!;
+        parent[p] = r;
+        p = next;
+      }
+      return r;
+    };
+    const union = (a: number, b: number): void => {
+      const ra = find(a);
+      const rb = find(b);
+      if (ra !== rb) parent[ra] = rb;
+    };
+    const positions: number[] = [];
+    for (let p = 0; p < n; p++) {
+      if (alive(label[p]!)) {
+        parent[p] = p;
+        positions.push(p);
+      }
+    }
+    const half = this.neighbours >> 1;
+    for (let i = 0; i < positions.length; i++) {
+      const a = positions[i]!;
+      const b = positions[(i + 1) % positions.length]!;
+      if ((b - a + n) % n <= half) union(a, b);
+      if (this.neighbours % 2 === 1) {
+        const opposite = (a + n / 2) % n;
+        if (parent[opposite]! >= 0) union(a, opposite);
+      }
+    }
+    const byRoot = new Map<number, number[]>();
+    for (const p of positions) {
+      const r = find(p);
+      const list = byRoot.get(r) ?? [];
+      byRoot.set(r, list);
+      list.push(label[p]!);
+    }
+    return [...byRoot.values()]
+      .map((c) => c.sort((x, y) => x - y))
+      .sort((x, y) => y.length - x.length || x[0]! - y[0]!);
   }
 }

@@ -11,22 +11,28 @@ export {
   aesGcmEncrypt,
 } from './aead.js';
 export {
+  analyseGraph,
+  assessParams,
+  DEFAULT_THREAT_MODEL,
+  type GraphAnalysis,
+  type MinimumParameters,
+  type MinimumParametersInput,
+  minimumParameters,
+  minimumThreshold,
+  type ParameterAssessment,
+  type ThreatModel,
+  threatModel,
+} from './analysis.js';
+export {
   type ClientIdentity,
   type ClientStage,
   SecAggClient,
   type SecAggClientOptions,
 } from './client.js';
-export {
-  type Ed25519Backend,
-  ed25519PublicKey,
-  ed25519Sign,
-  ed25519Verify,
-  generateSigningKey,
-  type SigningKeyPair,
-} from './ed25519.js';
 export { NeighbourGraph } from './graph.js';
 export type { ComputeOptions } from './masks.js';
 export {
+  checkParams,
   defaultThreshold,
   groupSize,
   inputWords,
@@ -74,11 +80,3 @@ export {
   type UpdateEncodingInput,
   updateEncoding,
 } from './updates.js';
-export {
-  defaultX25519Backend,
-  type X25519Backend,
-  type X25519KeyPair,
-  x25519Agree,
-  x25519KeyPair,
-  x25519PublicKey,
-} from './x25519.js';

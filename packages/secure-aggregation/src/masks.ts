@@ -1,14 +1,13 @@
 /**
  * Where the heavy loops run: mask expansion and many-key agreement, spread over a worker pool
  * (`@unseen/workers`) in chunks, or inline on the calling thread when the job is too small for a
- * worker to pay off. A client's masked input and the server's unmasking both go through
+ * worker to pay off or the caller asks for it (`inline: true`). A client's masked input and the server's unmasking both go through
  * {@link combineMasks}; round-two and unmasking key agreements through {@link agreeMany}.
  * @module
  */
-import { type RingBits, UnseenError } from '@unseen/core';
+import { type RingBits, UnseenError, X25519_BYTES, x25519Agree } from '@unseen/core';
 import { getDefaultPool, type Pool } from '@unseen/workers';
 import { maskRange, secAggTasks, WORDS_PER_AES_BLOCK } from './tasks.js';
-import { X25519_BYTES, x25519Agree } from './x25519.js';
 
 /** Where and how the heavy loops run. */
 export interface ComputeOptions {
@@ -16,6 +15,21 @@ export interface ComputeOptions {
   pool?: Pool;
   /** Cancels pooled work (`ERR_ABORTED`). */
   signal?: AbortSignal;
+  /**
+   * Run every heavy loop on the calling thread, never on a pool (default false: large jobs go to
+   * the pool). For a simulation of many parties in one process, where the calling thread would
+   * otherwise wait idle for the pool, and for environments without workers.
+   */
+  inline?: boolean;
+}
+
+/** The compute fields of a larger options object (absent fields left out). */
+export function computeOptions(options: ComputeOptions): ComputeOptions {
+  return {
+    ...(options.pool === undefined ? {} : { pool: options.pool }),
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.inline === undefined ? {} : { inline: options.inline }),
+  };
 }
 
 /** Below this many word-seed products (about 1 ms of AES-CTR) masks are expanded inline. */
@@ -61,7 +75,7 @@ export async function combineMasks(
   const start = base === undefined ? null : base.slice();
   if (terms.length === 0) return start ?? new Uint32Array(words);
   const work = words * terms.length;
-  const pool = work < INLINE_MASK_WORK ? undefined : poolOf(options);
+  const pool = options.inline === true || work < INLINE_MASK_WORK ? undefined : poolOf(options);
   // About 4 chunks per worker, at least 16 K words each, aligned to AES blocks (4 words).
   const chunks =
     pool === undefined ? 1 : Math.min(4 * pool.size, Math.floor(words / MIN_CHUNK_WORDS));
@@ -96,7 +110,8 @@ export async function agreeMany(
   options: ComputeOptions = {},
 ): Promise<Uint8Array> {
   const count = publicKeys.length / X25519_BYTES;
-  if (count < INLINE_AGREEMENTS) return x25519Agree(secretKey, publicKeys);
+  if (options.inline === true || count < INLINE_AGREEMENTS)
+    return x25519Agree(secretKey, publicKeys);
   const pool = poolOf(options);
   if (pool.size === 0) return x25519Agree(secretKey, publicKeys);
   const chunks = Math.min(2 * pool.size, Math.ceil(count / (INLINE_AGREEMENTS / 2)));

@@ -6,23 +6,34 @@
  *
  * Every reconstructed secret is checked, b_u against the commitment u sent with its shares and
  * s_u^SK against the advertised s_u^PK, so that a corrupted share makes the round fail instead of
- * returning a wrong sum; with more than t shares, windows of t are tried until one checks out.
+ * returning a wrong sum. Beyond t shares, corrupted ones are corrected: {@link reconstruct}
+ * decodes the shares as a Reed-Solomon code (`reed-solomon.ts`), which locates up to
+ * floor((m - t) / 2) wrong shares among m, and with m = t + 1 (one spare, enough to detect but
+ * not to locate an error) it leaves each share out in turn.
  * @module
  */
-import { concatBytes, equalBytes, type RingBits } from '@unseen/core';
+import {
+  concatBytes,
+  equalBytes,
+  type RingBits,
+  X25519_BYTES,
+  x25519PublicKey,
+} from '@unseen/core';
 import { shamir } from '@unseen/secret-sharing';
 import { pairwiseMaskSeed, selfMaskCommitment, selfMaskSeed } from './derive.js';
 import { insufficient, tampered } from './errors.js';
 import { agreeMany, type ComputeOptions, combineMasks, type MaskTerm } from './masks.js';
-import { X25519_BYTES, x25519PublicKey } from './x25519.js';
+import { correctableShares, decodeShares } from './reed-solomon.js';
 
-/** Attempts at reconstructing one secret from different windows of its shares. */
-export const RECONSTRUCTION_ATTEMPTS = 8;
+export { correctableShares };
 
 /**
- * Combines t shares at a time until `check` accepts the result: first shares 0..t-1, then the
- * cyclic windows starting at 1, 2, ... (up to {@link RECONSTRUCTION_ATTEMPTS} in all), so that one
- * corrupted share among more than t is stepped around. Undefined if no window checks out.
+ * Reconstructs a secret from m >= t shares, accepting only a value that `check` confirms: first
+ * from shares 0..t-1 (all honest: one interpolation), then by error-correcting decoding of all m
+ * shares, then (m = t + 1) from each t of them. At most m + 2 candidates are checked and the cost
+ * is O(m^2) field operations per secret byte, so one or more corrupted shares, up to
+ * {@link correctableShares}, never defeat the reconstruction and never slow it down unboundedly.
+ * @returns the secret, or undefined when no candidate checks out (too many corrupted shares)
  */
 export async function reconstruct(
   shares: readonly Uint8Array[],
@@ -30,14 +41,23 @@ export async function reconstruct(
   check: (secret: Uint8Array) => Promise<boolean>,
 ): Promise<Uint8Array | undefined> {
   const m = shares.length;
-  const attempts = m === t ? 1 : Math.min(RECONSTRUCTION_ATTEMPTS, m);
-  for (let a = 0; a < attempts; a++) {
-    const window = Array.from({ length: t }, (_, i) => shares[(a + i) % m]!);
-    const secret = shamir.combine(window);
+  if (m < t) return undefined;
+  const attempt = async (secret: Uint8Array | undefined): Promise<Uint8Array | undefined> => {
+    if (secret === undefined) return undefined;
     if (await check(secret)) return secret;
     secret.fill(0);
+    return undefined;
+  };
+  const first = await attempt(shamir.combine(shares.slice(0, t)));
+  if (first !== undefined || m === t) return first;
+  if (m === t + 1) {
+    for (let skip = 0; skip < m; skip++) {
+      const found = await attempt(shamir.combine(shares.filter((_, i) => i !== skip)));
+      if (found !== undefined) return found;
+    }
+    return undefined;
   }
-  return undefined;
+  return attempt(decodeShares(shares, t)?.secret);
 }
 
 /** What the server holds when Unmasking closes. */
@@ -77,7 +97,7 @@ export async function recoverSum(r: RecoveryInput, compute: ComputeOptions): Pro
         const b = await reconstruct(shares, r.threshold, async (secret) =>
           equalBytes(selfMaskCommitment(secret, r.session, u), commitment),
         );
-        if (b === undefined) throw tampered(u, 'self-mask seed');
+        if (b === undefined) throw tampered(u, 'self-mask seed', shares.length, r.threshold);
         terms.push({ seed: selfMaskSeed(b, r.session, u), sign: -1 });
         b.fill(0);
         continue;
@@ -86,7 +106,7 @@ export async function recoverSum(r: RecoveryInput, compute: ComputeOptions): Pro
       const sk = await reconstruct(shares, r.threshold, async (secret) =>
         equalBytes(await x25519PublicKey(secret), sPK),
       );
-      if (sk === undefined) throw tampered(u, 'mask key');
+      if (sk === undefined) throw tampered(u, 'mask key', shares.length, r.threshold);
       const agreed = await agreeMany(sk, concatBytes(...neighbours.map(r.maskPublicKey)), compute);
       sk.fill(0);
       neighbours.forEach((v, i) => {

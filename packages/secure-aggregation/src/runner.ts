@@ -10,6 +10,7 @@ import { aint, type Channel, DEFAULT_TIMEOUT_MS, isUnseenError, UnseenError } fr
 import { SecAggClient, type SecAggClientOptions } from './client.js';
 import type { SecAggParams, SecAggRound } from './params.js';
 import { type AggregationResult, SecAggServer, type SecAggServerOptions } from './server.js';
+import { MSG } from './wire.js';
 
 /** A client's failure the server survived (the client counts as dropped). */
 export interface ClientFailure {
@@ -139,11 +140,51 @@ export async function runSecAggServer(
 }
 
 /** Options of {@link runSecAggClient}. */
-export interface RunClientOptions extends SecAggClientOptions {
+export interface RunClientOptions extends Omit<SecAggClientOptions, 'input'> {
+  /**
+   * The input, or a promise of it: the key rounds then run while it is computed (e.g. while a
+   * model trains), and the client waits for it, up to `inputTimeoutMs`, only when the masked
+   * input is due.
+   */
+  input: Uint32Array | PromiseLike<Uint32Array>;
   /** Deadline for each server message after the setup, in milliseconds (default 30,000). */
   roundTimeoutMs?: number;
   /** Deadline for the setup message (default: `roundTimeoutMs`). */
   setupTimeoutMs?: number;
+  /** How long to wait for a promised input once it is due (default: `roundTimeoutMs`). */
+  inputTimeoutMs?: number;
+}
+
+/** Waits for `value` at most `timeoutMs` (`ERR_TIMEOUT`), or until `signal` fires. */
+async function within<T>(
+  value: PromiseLike<T>,
+  timeoutMs: number,
+  what: string,
+  signal?: AbortSignal,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let onAbort: (() => void) | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new UnseenError('ERR_TIMEOUT', `${what}: not ready within ${timeoutMs} ms`, {
+            details: { timeoutMs },
+          }),
+        ),
+      timeoutMs,
+    );
+    if (signal !== undefined) {
+      onAbort = () => reject(new UnseenError('ERR_ABORTED', `${what}: aborted`));
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  });
+  try {
+    return await Promise.race([Promise.resolve(value), deadline]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
 }
 
 /** What {@link runSecAggClient} returns once the client sent its last message. */
@@ -177,13 +218,31 @@ export async function runSecAggClient(
     1,
     2 ** 31 - 1,
   );
-  const client = await SecAggClient.create(options);
+  const inputTimeoutMs = aint(
+    options.inputTimeoutMs ?? roundTimeoutMs,
+    'inputTimeoutMs',
+    1,
+    2 ** 31 - 1,
+  );
+  const { input, ...rest } = options;
+  const ready = input instanceof Uint32Array;
+  const client = await SecAggClient.create(ready ? { ...rest, input } : rest);
+  if (!ready && (typeof input !== 'object' || input === null || !('then' in input))) {
+    throw new UnseenError('ERR_INVALID_ARGUMENT', 'input: expected a Uint32Array or a promise');
+  }
+  // A promised input that fails before it is due must not go unhandled.
+  const pending = ready ? undefined : Promise.resolve(input);
+  pending?.catch(() => undefined);
   const { signal } = options;
   for (;;) {
     const message = await channel.receive({
       timeoutMs: client.stage === 'setup' ? setupTimeoutMs : roundTimeoutMs,
       ...(signal === undefined ? {} : { signal }),
     });
+    // The Round 2 message (type byte after the version byte) needs the input: wait for it.
+    if (pending !== undefined && client.needsInput && message[1] === MSG.shares) {
+      client.setInput(await within(pending, inputTimeoutMs, 'runSecAggClient input', signal));
+    }
     const reply = await client.handle(message);
     if (reply !== undefined) await channel.send(reply);
     if (client.done) return { index: client.index!, params: client.params! };

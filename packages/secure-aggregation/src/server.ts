@@ -7,7 +7,8 @@
  * end the sum of the survivors' inputs.
  *
  * Dropouts: a client that stops in any round is survived while every group still has t live
- * holders. For a client that dropped after sharing its keys the server reconstructs its mask key
+ * holders and the survivors' graph stays connected (SecAgg+: in a disconnected graph the shares
+ * of Unmasking would reveal the sum of every component, so the server aborts instead). For a client that dropped after sharing its keys the server reconstructs its mask key
  * s^SK and removes its pairwise masks; for a survivor, its self-mask seed b and removes its self
  * mask; never both for one client (honest clients refuse to reveal both). Below the threshold the
  * round aborts with `ERR_INSUFFICIENT_SHARES` and the server discards what it holds.
@@ -20,7 +21,9 @@
 import {
   abytes,
   aint,
+  ed25519Verify,
   equalBytes,
+  isValidX25519PublicKey,
   newSessionId,
   PRG_SEED_BYTES,
   randomBytes,
@@ -30,10 +33,9 @@ import {
   UnseenError,
 } from '@unseen/core';
 import { advertiseStatement, consistencyStatement } from './derive.js';
-import { ed25519Verify } from './ed25519.js';
 import { insufficient } from './errors.js';
 import { NeighbourGraph } from './graph.js';
-import type { ComputeOptions } from './masks.js';
+import { type ComputeOptions, computeOptions } from './masks.js';
 import {
   inputWords,
   type SecAggParams,
@@ -61,10 +63,8 @@ import {
   makeBitmap,
   open,
   SHARE_KIND,
-  type SignedView,
   setupDigest,
 } from './wire.js';
-import { isValidX25519PublicKey } from './x25519.js';
 
 /** Options of {@link SecAggServer.create}. */
 export interface SecAggServerOptions extends SecAggParamsInput, ComputeOptions {
@@ -168,10 +168,7 @@ export class SecAggServer {
     this.#digest = setupDigest(session, params, graphSeed);
     this.#verifyKey = options.verifyKey;
     this.#sum = ringZeros(params.bits, params.length);
-    this.#compute = {
-      ...(options.pool === undefined ? {} : { pool: options.pool }),
-      ...(options.signal === undefined ? {} : { signal: options.signal }),
-    };
+    this.#compute = computeOptions(options);
   }
 
   /**
@@ -367,12 +364,7 @@ export class SecAggServer {
         const c = decodeConsistency(body, params);
         this.#sender(c.from, from);
         const vk = this.#verifyKey!(from);
-        const statement = consistencyStatement(
-          session,
-          this.#digest,
-          from,
-          this.#aliveBitmap(from),
-        );
+        const statement = consistencyStatement(session, this.#digest, from, this.#survivors());
         if (vk === undefined || !ed25519Verify(vk, statement, c.signature)) {
           throw new UnseenError(
             'ERR_INTEGRITY',
@@ -428,10 +420,9 @@ export class SecAggServer {
     return Array.from(this.#graph.group(u)).filter((v) => set.has(v));
   }
 
-  /** u's view of U3: a bitmap over its group. */
-  #aliveBitmap(u: number): Uint8Array {
-    const g = this.#graph.group(u);
-    return makeBitmap(g.length, (p) => this.#u3.has(g[p]!));
+  /** U3 as a bitmap over all clients (what clients sign in the active variant). */
+  #survivors(): Uint8Array {
+    return makeBitmap(this.params.clients, (u) => this.#u3.has(u));
   }
 
   /**
@@ -538,10 +529,12 @@ export class SecAggServer {
         const u3 = this.#u3;
         this.#recordDropped(round, this.#u2, u3);
         this.#checkHolders(round, u3);
+        this.#checkConnected(u3);
         const messages = new Map<number, Uint8Array>();
         if (params.active) {
+          const alive = this.#survivors();
           for (const u of sorted(u3)) {
-            const body = encodeConsistencyRequest({ to: u, alive: this.#aliveBitmap(u) });
+            const body = encodeConsistencyRequest({ to: u, alive });
             messages.set(u, envelope(MSG.consistencyRequest, session, body));
           }
           this.#begin('consistencyCheck', u3);
@@ -559,7 +552,8 @@ export class SecAggServer {
         this.#u4 = u4;
         this.#checkHolders(round, u4);
         const messages = new Map<number, Uint8Array>();
-        for (const u of sorted(u4)) messages.set(u, this.#unmaskRequest(u));
+        const alive = this.#survivors();
+        for (const u of sorted(u4)) messages.set(u, this.#unmaskRequest(u, alive));
         this.#begin('unmask', u4);
         return { round: 'unmask', messages };
       }
@@ -584,22 +578,42 @@ export class SecAggServer {
     }
   }
 
-  /** Round 3 -> 4: what client u is asked to reveal (and, active, the views it must check). */
-  #unmaskRequest(u: number): Uint8Array {
+  /**
+   * Refuses to unmask when the survivors' graph is disconnected: the shares of Unmasking would
+   * let the server compute the sum of every component, more than the total it may learn. With
+   * parameters from the analysis this happens with probability below 2^-eta (`analysis.ts`).
+   * @throws UnseenError `ERR_PROTOCOL_ABORTED` with `{ reason: 'disconnected', components }`
+   */
+  #checkConnected(survivors: ReadonlySet<number>): void {
+    const parts = this.#graph.components((u) => survivors.has(u));
+    if (parts.length <= 1) return;
+    const sizes = parts.map((p) => p.length);
+    throw new UnseenError(
+      'ERR_PROTOCOL_ABORTED',
+      `secure aggregation aborted in maskedInput: the survivors' graph falls into ${parts.length} components (of ${sizes.join(', ')} clients); unmasking would reveal the sum of each, so the server refuses`,
+      { details: { round: 'maskedInput', reason: 'disconnected', components: sizes } },
+    );
+  }
+
+  /** Round 3 -> 4: what client u is asked to reveal (and, active, the signatures to check). */
+  #unmaskRequest(u: number, alive?: Uint8Array): Uint8Array {
     const g = this.#graph.group(u);
     const selfMask = makeBitmap(g.length, (p) => this.#u3.has(g[p]!));
     const maskKey = makeBitmap(g.length, (p) => this.#u2.has(g[p]!) && !this.#u3.has(g[p]!));
-    const views: SignedView[] = [];
+    const signatures: { signer: number; signature: Uint8Array }[] = [];
     if (this.params.active) {
       const signers = new Set<number>();
       for (const w of this.#members(u, this.#u2)) {
         for (const h of this.#members(w, this.#u4)) signers.add(h);
       }
       for (const h of sorted(signers)) {
-        views.push({ signer: h, alive: this.#aliveBitmap(h), signature: this.#signatures.get(h)! });
+        signatures.push({ signer: h, signature: this.#signatures.get(h)! });
       }
     }
-    const body = encodeUnmaskRequest({ to: u, selfMask, maskKey, views }, this.params.active);
+    const body = encodeUnmaskRequest(
+      { to: u, selfMask, maskKey, alive: alive ?? new Uint8Array(0), signatures },
+      this.params.active,
+    );
     return envelope(MSG.unmaskRequest, this.session, body);
   }
 

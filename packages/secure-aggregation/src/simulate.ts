@@ -4,11 +4,11 @@
  * reports the sum, who survived, the bytes each party sent and received, and the time each spent.
  * @module
  */
-import { aint, aringBits, type RingBits, UnseenError } from '@unseen/core';
+import { aint, aringBits, generateSigningKey, type RingBits, UnseenError } from '@unseen/core';
 import type { Pool } from '@unseen/workers';
+import type { ThreatModel } from './analysis.js';
 import { type ClientIdentity, SecAggClient } from './client.js';
-import { generateSigningKey } from './ed25519.js';
-import type { ComputeOptions } from './masks.js';
+import { type ComputeOptions, computeOptions } from './masks.js';
 import { ROUNDS, type SecAggParams, type SecAggRound, secAggParams } from './params.js';
 import { SecAggServer } from './server.js';
 
@@ -27,6 +27,10 @@ export interface SimulateOptions extends ComputeOptions {
   neighbours?: number;
   /** Active variant: fresh Ed25519 identities for every client, signatures, consistency check. */
   active?: boolean;
+  /** The threat model the parameters must meet (see `secAggParams`). */
+  threat?: Partial<ThreatModel>;
+  /** Accept parameters outside the analysis (see `secAggParams`): experiments only. */
+  allowUnsafeParameters?: boolean;
   /**
    * Pool for the clients' heavy loops (default: `pool`). A size-0 pool (`createPool({ size: 0 })`)
    * makes each client's time its time on one core, as on a device of its own.
@@ -125,6 +129,10 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
     ...(options.neighbours === undefined ? {} : { neighbours: options.neighbours }),
     ...(options.active === undefined ? {} : { active: options.active }),
+    ...(options.threat === undefined ? {} : { threat: options.threat }),
+    ...(options.allowUnsafeParameters === undefined
+      ? {}
+      : { allowUnsafeParameters: options.allowUnsafeParameters }),
   });
   const drops = new Map<SecAggRound, Set<number>>();
   for (const [round, list] of Object.entries(options.dropouts ?? {})) {
@@ -141,17 +149,17 @@ export async function simulate(options: SimulateOptions): Promise<SimulateResult
     for (const i of list ?? []) set.add(aint(i, `dropouts.${round}`, 0, n - 1));
     drops.set(round as SecAggRound, set);
   }
-  const compute: ComputeOptions = {
-    ...(options.pool === undefined ? {} : { pool: options.pool }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-  };
+  const compute: ComputeOptions = computeOptions(options);
 
   // The PKI of the active variant: one Ed25519 identity per client.
   const identities = params.active ? inputs.map(() => generateSigningKey()) : [];
   const verifyKey = (i: number) => identities[i]?.publicKey;
+  // The parameters passed secAggParams above (or were allowed by the caller): create the
+  // server with them as they are.
   const server = await SecAggServer.create({
     ...params,
     ...compute,
+    allowUnsafeParameters: true,
     ...(params.active ? { verifyKey } : {}),
   });
   const clients = await Promise.all(

@@ -5,9 +5,15 @@
  * jobs. Nothing here keeps state between calls.
  * @module
  */
-import { Prg, type RingBits, ringAddInto, ringSubInto, UnseenError } from '@unseen/core';
+import {
+  Prg,
+  type RingBits,
+  ringAddInto,
+  ringSubInto,
+  UnseenError,
+  x25519Agree,
+} from '@unseen/core';
 import { defineTasks } from '@unseen/workers';
-import { x25519Agree } from './x25519.js';
 
 /** Words per PRG call: 64 KiB, so one seed's block and the accumulator stay in cache. */
 const BLOCK_WORDS = 16_384;
@@ -86,6 +92,6 @@ export const secAggTasks = defineTasks('@unseen/secure-aggregation', import.meta
   maskRange,
   /** X25519 of one secret key with consecutive public keys (see `x25519Agree`). */
   agree(secretKey: Uint8Array, publicKeys: Uint8Array, firstIndex: number): Promise<Uint8Array> {
-    return x25519Agree(secretKey, publicKeys, undefined, firstIndex);
+    return x25519Agree(secretKey, publicKeys, { firstIndex });
   },
 });

@@ -20,7 +20,8 @@ import {
   type RingBits,
   UnseenError,
 } from '@unseen/core';
-import type { ComputeOptions } from './masks.js';
+import type { ThreatModel } from './analysis.js';
+import { type ComputeOptions, computeOptions } from './masks.js';
 import type { SecAggRound } from './params.js';
 import { type SimulateResult, simulate } from './simulate.js';
 
@@ -192,6 +193,10 @@ export interface AggregateUpdatesOptions extends ComputeOptions {
   /** Neighbours k (default n - 1, the full protocol). */
   neighbours?: number;
   active?: boolean;
+  /** The threat model the parameters must meet (see `secAggParams`). */
+  threat?: Partial<ThreatModel>;
+  /** Accept parameters outside the analysis (see `secAggParams`): experiments only. */
+  allowUnsafeParameters?: boolean;
   /** Per round, the clients that drop (as in {@link simulate}). */
   dropouts?: Partial<Record<SecAggRound, Iterable<number>>>;
 }
@@ -257,9 +262,12 @@ export async function aggregateUpdates(
     ...(options.threshold === undefined ? {} : { threshold: options.threshold }),
     ...(options.neighbours === undefined ? {} : { neighbours: options.neighbours }),
     ...(options.active === undefined ? {} : { active: options.active }),
+    ...(options.threat === undefined ? {} : { threat: options.threat }),
+    ...(options.allowUnsafeParameters === undefined
+      ? {}
+      : { allowUnsafeParameters: options.allowUnsafeParameters }),
     ...(options.dropouts === undefined ? {} : { dropouts: options.dropouts }),
-    ...(options.pool === undefined ? {} : { pool: options.pool }),
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...computeOptions(options),
   });
   const decoded = decodeAggregate(sum, encoding, round.survivors.length);
   return { ...decoded, survivors: round.survivors, clipped, encoding, round };

@@ -14,9 +14,9 @@
  * | 18 shareKeys | C -> S | Round 1 ShareKeys | from, commitment to b, {(v, nonce, e_{u,v})} |
  * | 3 shares | S -> C | Round 1 -> 2 | to, {(v, nonce, e_{v,u})} |
  * | 19 maskedInput | C -> S | Round 2 MaskedInputCollection | from, y_u |
- * | 4 consistencyRequest | S -> C | Round 2 -> 3 (active) | to, U3 as a bitmap over u's group |
+ * | 4 consistencyRequest | S -> C | Round 2 -> 3 (active) | to, U3 as a bitmap over all clients |
  * | 20 consistency | C -> S | Round 3 ConsistencyCheck | from, sigma'_u |
- * | 5 unmaskRequest | S -> C | Round 3 -> 4 | to, self-mask and mask-key bitmaps, [signed views] |
+ * | 5 unmaskRequest | S -> C | Round 3 -> 4 | to, self-mask and mask-key bitmaps, [U3, signatures on it] |
  * | 21 unmask | C -> S | Round 4 Unmasking | from, {(v, kind, share)} |
  * | 6 abort | S -> C | any | code, reason |
  * @module
@@ -26,17 +26,17 @@ import {
   ByteWriter,
   concatBytes,
   decodeMessage,
+  ED25519_SIGNATURE_BYTES,
   encodeMessage,
   type Message,
   PRG_SEED_BYTES,
   sha256,
   UnseenError,
   utf8ToBytes,
+  X25519_BYTES,
 } from '@unseen/core';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES } from './aead.js';
-import { ED25519_SIGNATURE_BYTES } from './ed25519.js';
-import { inputWords, type SecAggParams, secAggParams } from './params.js';
-import { X25519_BYTES } from './x25519.js';
+import { checkParams, inputWords, type SecAggParams } from './params.js';
 
 /** The protocol version in every envelope. */
 export const PROTOCOL_VERSION = 1;
@@ -112,9 +112,9 @@ export interface ConsistencyBody {
   from: number;
   signature: Uint8Array;
 }
-export interface SignedView {
+/** A consistency signature: `signer`'s signature on the survivors bitmap U3. */
+export interface ConsistencySignature {
   signer: number;
-  alive: Uint8Array;
   signature: Uint8Array;
 }
 export interface UnmaskRequestBody {
@@ -123,8 +123,10 @@ export interface UnmaskRequestBody {
   selfMask: Uint8Array;
   /** Group members whose mask-key share is asked for (they dropped after sharing keys). */
   maskKey: Uint8Array;
-  /** Active variant: the signed views of the survivors that the receiver must check. */
-  views: SignedView[];
+  /** Active variant: U3 over all clients, as every signer signed it (empty otherwise). */
+  alive: Uint8Array;
+  /** Active variant: the signatures on `alive` that the receiver must check. */
+  signatures: ConsistencySignature[];
 }
 export interface RevealedShare {
   owner: number;
@@ -140,7 +142,7 @@ export interface AbortBody {
   reason: string;
 }
 
-/** Bytes of a bitmap over a group of `size` members. */
+/** Bytes of a bitmap over `size` members (a group, or all clients). */
 export function bitmapBytes(size: number): number {
   return (size + 7) >> 3;
 }
@@ -174,7 +176,7 @@ function readBitmap(r: ByteReader, size: number, field: string): Uint8Array {
   const bytes = r.bytes(bitmapBytes(size), field).slice();
   const spare = bytes.length * 8 - size;
   if (spare > 0 && bytes[bytes.length - 1]! >> (8 - spare) !== 0) {
-    throw new UnseenError('ERR_MALFORMED_MESSAGE', `${field}: bits set beyond the group`);
+    throw new UnseenError('ERR_MALFORMED_MESSAGE', `${field}: bits set beyond its ${size} members`);
   }
   return bytes;
 }
@@ -260,7 +262,7 @@ export function decodeSetup(body: Uint8Array): SetupBody {
   if (active > 1) throw new UnseenError('ERR_MALFORMED_MESSAGE', 'setup: active flag not 0 or 1');
   let params: SecAggParams;
   try {
-    params = secAggParams({
+    params = checkParams({
       clients,
       threshold,
       neighbours,
@@ -434,7 +436,7 @@ export function decodeConsistencyRequest(
 ): ConsistencyRequestBody {
   const r = new ByteReader(body, 'consistencyRequest');
   const to = readIndex(r, params.clients, 'to');
-  const alive = readBitmap(r, params.neighbours + 1, 'alive');
+  const alive = readBitmap(r, params.clients, 'alive');
   r.end();
   return { to, alive };
 }
@@ -456,8 +458,8 @@ export function decodeConsistency(body: Uint8Array, params: SecAggParams): Consi
 export function encodeUnmaskRequest(b: UnmaskRequestBody, active: boolean): Uint8Array {
   const w = new ByteWriter(16 + 2 * b.selfMask.length).u32(b.to).bytes(b.selfMask).bytes(b.maskKey);
   if (active) {
-    w.u32(b.views.length);
-    for (const v of b.views) w.u32(v.signer).bytes(v.alive).bytes(v.signature);
+    w.bytes(b.alive).u32(b.signatures.length);
+    for (const v of b.signatures) w.u32(v.signer).bytes(v.signature);
   }
   return w.finish();
 }
@@ -468,22 +470,23 @@ export function decodeUnmaskRequest(body: Uint8Array, params: SecAggParams): Unm
   const to = readIndex(r, params.clients, 'to');
   const selfMask = readBitmap(r, group, 'self-mask bitmap');
   const maskKey = readBitmap(r, group, 'mask-key bitmap');
-  const views: SignedView[] = [];
+  const signatures: ConsistencySignature[] = [];
+  let alive: Uint8Array = new Uint8Array(0);
   if (params.active) {
-    const viewBytes = 4 + bitmapBytes(group) + ED25519_SIGNATURE_BYTES;
-    const count = readCount(r, viewBytes, Math.min(params.clients, group * group), 'views');
+    alive = readBitmap(r, params.clients, 'alive');
+    const entryBytes = 4 + ED25519_SIGNATURE_BYTES;
+    const count = readCount(r, entryBytes, Math.min(params.clients, group * group), 'signatures');
     let previous = -1;
     for (let i = 0; i < count; i++) {
       const signer = readIndex(r, params.clients, 'signer');
-      ascending(previous, signer, 'views');
+      ascending(previous, signer, 'signatures');
       previous = signer;
-      const alive = readBitmap(r, group, 'view');
       const signature = r.bytes(ED25519_SIGNATURE_BYTES, 'signature').slice();
-      views.push({ signer, alive, signature });
+      signatures.push({ signer, signature });
     }
   }
   r.end();
-  return { to, selfMask, maskKey, views };
+  return { to, selfMask, maskKey, alive, signatures };
 }
 
 export function encodeUnmask(b: UnmaskBody): Uint8Array {

@@ -1,12 +1,17 @@
 /** Shared helpers of the secure-aggregation tests. */
-import { fillRandom, isUnseenError, type RingBits, ringAddInto } from '@unseen/core';
+import {
+  fillRandom,
+  generateSigningKey,
+  isUnseenError,
+  type RingBits,
+  ringAddInto,
+  type SigningKeyPair,
+} from '@unseen/core';
 import {
   type ClientIdentity,
-  generateSigningKey,
   SecAggClient,
   SecAggServer,
   type ServerStep,
-  type SigningKeyPair,
 } from '@unseen/secure-aggregation';
 import { createPool } from '@unseen/workers';
 
@@ -49,6 +54,8 @@ export interface HarnessOptions {
   active?: boolean;
   /** The clients' inputs (default random). */
   inputs?: Uint32Array[];
+  /** Server and clients accept parameters outside the analysis (small test graphs). */
+  allowUnsafeParameters?: boolean;
 }
 
 /**
@@ -81,13 +88,19 @@ export class Harness {
       ...(o.threshold === undefined ? {} : { threshold: o.threshold }),
       ...(o.neighbours === undefined ? {} : { neighbours: o.neighbours }),
       ...(o.active ? { active: true, verifyKey } : {}),
+      ...(o.allowUnsafeParameters ? { allowUnsafeParameters: true } : {}),
     });
     const clients = await Promise.all(
       inputs.map((input, i) => {
         const identity: ClientIdentity | undefined = o.active
           ? { index: i, signingKey: identities[i]!.secretKey, verifyKey }
           : undefined;
-        return SecAggClient.create({ input, pool: inline, ...(identity ? { identity } : {}) });
+        return SecAggClient.create({
+          input,
+          pool: inline,
+          ...(identity ? { identity } : {}),
+          ...(o.allowUnsafeParameters ? { allowUnsafeParameters: true } : {}),
+        });
       }),
     );
     const h = new Harness(server, clients, inputs, identities);

@@ -1,4 +1,4 @@
-import { defaultThreshold, secAggParams } from '@unseen/secure-aggregation';
+import { defaultThreshold, minimumParameters, secAggParams } from '@unseen/secure-aggregation';
 import { describe, expect, it } from 'vitest';
 import { codeOf } from './helpers.js';
 
@@ -12,7 +12,7 @@ describe('parameters', () => {
       length: 5,
       active: false,
     });
-    expect(secAggParams({ clients: 100, neighbours: 14, length: 1 }).threshold).toBe(8);
+    expect(secAggParams({ clients: 100, neighbours: 22, length: 1 }).threshold).toBe(12);
     expect(secAggParams({ clients: 10, length: 5, active: true }).threshold).toBe(7);
     expect(defaultThreshold(15)).toBe(8);
     expect(defaultThreshold(15, true)).toBe(11);
@@ -26,10 +26,18 @@ describe('parameters', () => {
       'ERR_INVALID_ARGUMENT',
     );
     expect(
-      await codeOf(() => secAggParams({ clients: 100, neighbours: 14, length: 1, threshold: 7 })),
+      await codeOf(() =>
+        secAggParams({
+          clients: 100,
+          neighbours: 14,
+          length: 1,
+          threshold: 7,
+          allowUnsafeParameters: true,
+        }),
+      ),
     ).toBe('ERR_INVALID_ARGUMENT');
-    expect(secAggParams({ clients: 100, neighbours: 14, length: 1, threshold: 15 }).threshold).toBe(
-      15,
+    expect(secAggParams({ clients: 100, neighbours: 22, length: 1, threshold: 23 }).threshold).toBe(
+      23,
     );
     expect(secAggParams({ clients: 10, length: 1, threshold: 10 }).threshold).toBe(10);
   });
@@ -38,9 +46,12 @@ describe('parameters', () => {
     expect(await codeOf(() => secAggParams({ clients: 9, neighbours: 3, length: 1 }))).toBe(
       'ERR_INVALID_ARGUMENT',
     );
-    expect(await codeOf(() => secAggParams({ clients: 300, length: 1 }))).toBe(
-      'ERR_INVALID_ARGUMENT',
-    );
+    // Above 255 clients the full graph does not exist: the default is the analysis' choice.
+    const chosen = minimumParameters({ clients: 300 });
+    expect(secAggParams({ clients: 300, length: 1 })).toMatchObject({
+      neighbours: chosen.neighbours,
+      threshold: chosen.threshold,
+    });
     expect(await codeOf(() => secAggParams({ clients: 300, neighbours: 255, length: 1 }))).toBe(
       'ERR_INVALID_ARGUMENT',
     );

@@ -63,6 +63,8 @@ async function check(c: Case, active: boolean): Promise<'sum' | 'abort'> {
       active,
       dropouts,
       pool: inline,
+      // Small graphs and thresholds below the analysis: this tests the mechanics of dropouts.
+      allowUnsafeParameters: true,
     });
     // The revealed sum is the plain sum of exactly the clients it claims to contain.
     expect(Array.from(r.sum)).toEqual(Array.from(plainSum(c.bits, inputs, r.survivors)));
@@ -74,6 +76,16 @@ async function check(c: Case, active: boolean): Promise<'sum' | 'abort'> {
     return 'sum';
   } catch (e) {
     if (!isUnseenError(e)) throw e;
+    if (e.code === 'ERR_PROTOCOL_ABORTED') {
+      // The survivors' graph fell apart: the server refuses to unmask (partial sums). On the
+      // Harary ring that takes two separate runs of floor(k/2) missing clients.
+      const details = e.details as { reason: string; components: number[] };
+      expect(details.reason).toBe('disconnected');
+      expect(details.components.length).toBeGreaterThan(1);
+      expect(c.k).toBeLessThan(c.n - 1);
+      expect(dropped).toBeGreaterThanOrEqual(2 * Math.floor(c.k / 2));
+      return 'abort';
+    }
     expect(e.code).toBe('ERR_INSUFFICIENT_SHARES');
     // Every group keeps at least t members when at most k + 1 - t clients drop: no abort then.
     expect(dropped).toBeGreaterThan(c.k + 1 - c.t);
@@ -103,16 +115,16 @@ describe('dropouts in every round (fast-check over n, t, k, dropout sets)', () =
     await property(caseArb(true, [32]), true, 40);
   }, 120_000);
 
-  it('known cases: 10 clients, a drop in each round', async () => {
-    const inputs = randomInputs(10, 16);
+  it('known cases: 13 clients (active, t = 9 = floor(2 * 13 / 3) + 1), a drop in each round', async () => {
+    const inputs = randomInputs(13, 16);
     const r = await simulate({
       inputs,
       pool: inline,
       active: true,
-      threshold: 6,
       dropouts: { advertiseKeys: [1], shareKeys: [2], maskedInput: [3], consistencyCheck: [4] },
     });
-    expect(r.survivors).toEqual([0, 4, 5, 6, 7, 8, 9]);
+    expect(r.params.threshold).toBe(9);
+    expect(r.survivors).toEqual([0, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(r.dropped).toEqual({
       advertiseKeys: [1],
       shareKeys: [2],

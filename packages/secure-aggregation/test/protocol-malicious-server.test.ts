@@ -1,4 +1,4 @@
-import { equalBytes } from '@unseen/core';
+import { equalBytes, x25519PublicKey } from '@unseen/core';
 import { shamir } from '@unseen/secret-sharing';
 import { describe, expect, it } from 'vitest';
 import { selfMaskCommitment } from '../src/derive.js';
@@ -15,7 +15,6 @@ import {
   open,
   SHARE_KIND,
 } from '../src/wire.js';
-import { x25519PublicKey } from '../src/x25519.js';
 import { codeOf, Harness } from './helpers.js';
 
 /** What clients sent in the first two rounds, by client. */
@@ -147,7 +146,7 @@ describe('honest clients refuse a malicious server', () => {
     // A signature that does not verify.
     const badSig = {
       ...original,
-      views: original.views.map((v) =>
+      signatures: original.signatures.map((v) =>
         v.signer === 2 ? { ...v, signature: v.signature.map((b, j) => (j === 0 ? b ^ 1 : b)) } : v,
       ),
     };
@@ -159,12 +158,12 @@ describe('honest clients refuse a malicious server', () => {
       ),
     ).toBe('ERR_INTEGRITY');
 
-    // Too few signed views: the client cannot be sure t holders share its view.
+    // Too few signatures: the client cannot be sure t holders share its view.
     const original2 = decodeUnmaskRequest(
       open(h.outgoing.get(2)!, MSG.unmaskRequest, h.server.session, 2 ** 24).body,
       params,
     );
-    const few = { ...original2, views: original2.views.slice(0, 1) };
+    const few = { ...original2, signatures: original2.signatures.slice(0, 1) };
     expect(
       await codeOf(() =>
         h.clients[2]!.handle(

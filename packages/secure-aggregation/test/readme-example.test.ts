@@ -1,19 +1,14 @@
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../../../test/utils/processes.js';
 
-const run = promisify(execFile);
-const pkg = fileURLToPath(new URL('..', import.meta.url));
+const example = fileURLToPath(new URL('../example/quickstart.ts', import.meta.url));
 
 describe('README example', () => {
   it('runs as documented and prints what the README says', async () => {
-    const { stdout } = await run(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', 'example/quickstart.ts'],
-      { cwd: pkg, timeout: 60_000 },
-    );
+    const { code, stdout, output } = await runScript(example, [], { timeoutMs: 60_000 });
+    expect(code, output).toBe(0);
     expect(stdout.trim().split('\n')).toEqual([
       'survivors: 18, total weight: 1976',
       'weighted mean[0] matches: true',

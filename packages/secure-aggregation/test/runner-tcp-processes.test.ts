@@ -1,44 +1,20 @@
 /** Real sockets between real processes: a server here, one client per child process over TCP. */
-import { spawn } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { type Channel, ringAddInto, streamChannel } from '@unseen/core';
 import { runSecAggServer } from '@unseen/secure-aggregation';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../../../test/utils/processes.js';
 import { inputOf } from './fixtures/tcp-client.js';
 import { inline } from './helpers.js';
 
 const CLIENT = fileURLToPath(new URL('./fixtures/tcp-client.ts', import.meta.url));
-const TSX = import.meta.resolve('tsx');
 
-function startClient(port: number, id: number, length: number, quit: boolean) {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--conditions=source',
-      '--import',
-      TSX,
-      CLIENT,
-      String(port),
-      String(id),
-      String(length),
-      ...(quit ? ['quit'] : []),
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (c) => {
-    out += c;
-  });
-  proc.stderr.on('data', (c) => {
-    err += c;
-  });
-  return new Promise<{ id: number; index?: number; quit?: boolean }>((resolve, reject) =>
-    proc.on('exit', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`client ${id} failed: ${err}`)),
-    ),
-  );
+async function startClient(port: number, id: number, length: number, quit: boolean) {
+  const args = [String(port), String(id), String(length), ...(quit ? ['quit'] : [])];
+  const run = await runScript(CLIENT, args, { timeoutMs: 80_000 });
+  if (run.code !== 0) throw new Error(`client ${id} failed (${run.code}): ${run.stderr}`);
+  return JSON.parse(run.stdout) as { id: number; index?: number; quit?: boolean };
 }
 
 describe('TCP between processes', () => {
