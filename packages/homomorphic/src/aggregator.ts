@@ -3,17 +3,33 @@
  * the encrypted sum. It holds no key and never sees a value: its arithmetic is coefficient-wise
  * addition modulo the public primes (what SEAL's `add` does at one level), done on the wire form
  * directly, so it needs no SEAL object and its memory does not grow with the contributions.
+ *
+ * Two modes. Plain: it adds contributions and its count is what `result()` claims; a key holder
+ * that trusts that count trusts the aggregator (the semi-honest model). Signed (`context` set):
+ * it adds only contributions signed for that context, each signer once (and, with
+ * `contributors`, only registered signers), so that its count is a count of distinct
+ * authenticated contributors; the key holder's `openRound` is this mode with its own registry,
+ * which is how a key holder counts for itself.
  * @module
  */
-import { aint, aoneOf, UnseenError } from '@unseen/core';
+import {
+  aint,
+  aoneOf,
+  bytesToHex,
+  ED25519_PUBLIC_BYTES,
+  equalBytes,
+  UnseenError,
+} from '@unseen/core';
 import {
   CONTRIBUTION_HEADER_BYTES,
   decodeVectorParams,
   TYPE_CONTRIBUTION,
+  TYPE_SIGNED,
   TYPE_SUM,
   type VectorParams,
 } from './seal/params.js';
 import { CoefficientSums, decodeContribution, encodeContributionHeader } from './seal/wire.js';
+import { acontext, digest, verifySignedContribution } from './signed.js';
 
 /** Options of {@link Aggregator.create}. */
 export interface AggregatorOptions {
@@ -23,15 +39,32 @@ export interface AggregatorOptions {
   maxContributions?: number;
   /**
    * `reject` (default): a contribution whose ciphertext was already added (a replay, with or
-   * without a new id) raises `ERR_REPLAY`. `allow`: accept it (it then counts twice).
+   * without a new id) raises `ERR_REPLAY`. `allow`: accept it (it then counts twice). Signed mode
+   * always rejects.
    */
   duplicates?: 'reject' | 'allow';
+  /**
+   * Signed mode: accept only contributions signed (`signContribution`) for this context, one per
+   * signer.
+   */
+  context?: Uint8Array;
+  /** Signed mode: the Ed25519 public keys allowed to contribute (default: any signer). */
+  contributors?: readonly Uint8Array[];
 }
 
-/** Key of a contribution for duplicate detection: the first 32 bytes of its ciphertext data. */
-function duplicateKey(body: Uint8Array): string {
-  const w = new Uint16Array(body.buffer, body.byteOffset, 16);
-  return String.fromCharCode(...w);
+/** A registry of Ed25519 public keys as a set of hex strings. */
+export function contributorSet(keys: readonly Uint8Array[]): Set<string> {
+  if (!Array.isArray(keys)) {
+    throw new UnseenError('ERR_INVALID_ARGUMENT', 'contributors: expected an array of public keys');
+  }
+  const set = new Set<string>();
+  for (const k of keys) {
+    if (!(k instanceof Uint8Array) || k.length !== ED25519_PUBLIC_BYTES) {
+      throw new UnseenError('ERR_INVALID_ARGUMENT', 'contributors: 32-byte Ed25519 public keys');
+    }
+    set.add(bytesToHex(k));
+  }
+  return set;
 }
 
 /**
@@ -48,7 +81,11 @@ export class Aggregator {
   readonly #sums: CoefficientSums;
   readonly #min: number;
   readonly #max: number;
+  /** SHA-256 of every ciphertext body added (duplicate detection), unless duplicates are allowed. */
   readonly #seen: Set<string> | undefined;
+  readonly #context: Uint8Array | undefined;
+  readonly #registry: Set<string> | undefined;
+  readonly #signers = new Set<string>();
 
   private constructor(params: VectorParams, options: AggregatorOptions) {
     this.#params = params;
@@ -60,7 +97,13 @@ export class Aggregator {
       params.maxContributions,
     );
     const dup = aoneOf(options.duplicates ?? 'reject', ['reject', 'allow'] as const, 'duplicates');
-    this.#seen = dup === 'reject' ? new Set() : undefined;
+    this.#context = options.context === undefined ? undefined : acontext(options.context).slice();
+    this.#registry =
+      options.contributors === undefined ? undefined : contributorSet(options.contributors);
+    if (this.#registry !== undefined && this.#context === undefined) {
+      throw new UnseenError('ERR_INVALID_ARGUMENT', 'contributors need a context (signed mode)');
+    }
+    this.#seen = dup === 'reject' || this.#context !== undefined ? new Set() : undefined;
     this.#sums = new CoefficientSums(params);
   }
 
@@ -75,33 +118,63 @@ export class Aggregator {
     return new Aggregator(decodeVectorParams(publicParams), options);
   }
 
-  /** Contributions added so far. */
+  /** Contributions added so far (in signed mode: distinct signers). */
   get count(): number {
     return this.#sums.count;
   }
 
   /**
    * Validates a contribution (parameters, size, every coefficient reduced, not a duplicate,
-   * room left) and adds it. On any error nothing changes.
+   * room left; in signed mode the context, the signature, the signer) and adds it. On any error
+   * nothing changes.
    * @throws UnseenError `ERR_PARAMETER_MISMATCH`, `ERR_MALFORMED_MESSAGE`,
-   * `ERR_UNSUPPORTED_VERSION`, `ERR_UNEXPECTED_MESSAGE`, `ERR_REPLAY`, `ERR_OVERFLOW` (more
-   * than maxContributions)
+   * `ERR_UNSUPPORTED_VERSION`, `ERR_UNEXPECTED_MESSAGE` (a sum; a signed contribution in plain
+   * mode or an unsigned one in signed mode), `ERR_REPLAY` (a ciphertext already added; a signer
+   * already counted), `ERR_OVERFLOW` (more than maxContributions), `ERR_SESSION_MISMATCH`
+   * (signed for another context), `ERR_INTEGRITY` (bad signature), `ERR_UNAUTHORIZED` (a signer
+   * not among `contributors`)
    */
   add(contribution: Uint8Array): void {
-    const msg = decodeContribution(this.#params, contribution, TYPE_CONTRIBUTION);
+    let inner = contribution;
+    let signer: string | undefined;
+    if (this.#context !== undefined) {
+      const v = verifySignedContribution(this.#params, contribution);
+      if (!equalBytes(v.context, this.#context)) {
+        throw new UnseenError(
+          'ERR_SESSION_MISMATCH',
+          'the contribution was signed for another context',
+        );
+      }
+      signer = bytesToHex(v.signer);
+      if (this.#registry !== undefined && !this.#registry.has(signer)) {
+        throw new UnseenError('ERR_UNAUTHORIZED', 'the signer is not a registered contributor');
+      }
+      if (this.#signers.has(signer)) {
+        throw new UnseenError('ERR_REPLAY', 'this contributor was already counted in this context');
+      }
+      inner = v.contribution;
+    } else if (contribution instanceof Uint8Array && contribution[1] === TYPE_SIGNED) {
+      throw new UnseenError(
+        'ERR_UNEXPECTED_MESSAGE',
+        'a signed contribution: create the aggregator with its context',
+      );
+    }
+    const msg = decodeContribution(this.#params, inner, TYPE_CONTRIBUTION);
     if (this.#sums.count >= this.#max) {
       throw new UnseenError(
         'ERR_OVERFLOW',
         `already ${this.#sums.count} contributions; the parameters allow ${this.#max}`,
       );
     }
-    const key = this.#seen === undefined ? '' : duplicateKey(msg.body);
+    // The whole ciphertext body: a replay with a new id, or a copy under another signer.
+    const key = this.#seen === undefined ? '' : bytesToHex(digest(msg.body));
     if (this.#seen?.has(key)) {
       throw new UnseenError('ERR_REPLAY', 'this contribution was already added');
     }
     this.#sums.validate(msg.body); // every coefficient below its prime
     this.#sums.add(msg.body, 1);
     this.#seen?.add(key);
+    if (signer !== undefined) this.#signers.add(signer);
   }
 
   /**

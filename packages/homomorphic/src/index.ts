@@ -15,6 +15,14 @@ export * from './paillier/primes.js';
 export * from './paillier/threshold.js';
 export { type SealScheme, sealVersion } from './seal/adapter.js';
 export {
+  type CkksNoise,
+  ckksNoise,
+  DEFAULT_MAX_DECRYPTIONS,
+  DEFAULT_STATISTICAL_SECURITY,
+  floodAndRound,
+  freshCoefficientBound,
+} from './seal/noise.js';
+export {
   MAX_CONTRIBUTIONS,
   MAX_LENGTH,
   planVector,
@@ -24,3 +32,4 @@ export {
   type VectorScheme,
 } from './seal/params.js';
 export { clearEncryptionSessions } from './seal/sessions.js';
+export * from './signed.js';

@@ -47,6 +47,24 @@ describe('Paillier (g = n + 1, CRT decryption)', () => {
     );
   });
 
+  it('djn: false makes a key without the DJN base: textbook r^n by default, DJN refused', async () => {
+    const { privateKey } = pair;
+    const textbook = await generatePaillierKeys({
+      bits: 2048,
+      djn: false,
+      primes: privateKey.primes,
+    });
+    expect(textbook.publicKey.hs).toBeUndefined();
+    expect(PaillierPublicKey.fromBytes(textbook.publicKey.toBytes()).hs).toBeUndefined();
+    expect(textbook.privateKey.decrypt(textbook.publicKey.encrypt(77n))).toBe(77n);
+    expectCode(() => textbook.publicKey.encrypt(1n, 'djn'), 'ERR_UNSUPPORTED');
+    expectCode(() => textbook.publicKey.encrypt(1n, 'other' as never), 'ERR_INVALID_ARGUMENT');
+    // And a DJN key takes textbook randomness per call.
+    expect(privateKey.decrypt(pair.publicKey.rerandomize(pair.publicKey.encrypt(5n), 'full'))).toBe(
+      5n,
+    );
+  });
+
   it('adds, adds plaintexts, multiplies by scalars, negates and subtracts', () => {
     const { publicKey: pk, privateKey: sk } = pair;
     const n = pk.n;

@@ -71,9 +71,19 @@ describe('threshold Paillier, 3 of 5', () => {
     }
   });
 
-  it('catches a wrong partial decryption by its proof', async () => {
+  it('catches a wrong partial decryption by its proof and combines the valid ones', async () => {
     const bad = { ...partials[1]!, value: (partials[1]!.value * 4n) % key.paillier.n2 };
-    await expectCode(() => key.combine(c, [partials[0]!, bad, partials[2]!]), 'ERR_INVALID_SHARE');
+    // A bad partial among t + 1 is skipped: any t valid ones decrypt.
+    expect(key.combine(c, [bad, partials[0]!, partials[2]!, partials[3]!])).toBe(secret);
+    expect(key.combine(c, [partials[0]!, bad, partials[2]!, partials[4]!])).toBe(secret);
+    // Fewer than t valid: a typed error that names the rejected index.
+    try {
+      key.combine(c, [partials[0]!, bad, partials[2]!]);
+      throw new Error('expected ERR_INSUFFICIENT_SHARES');
+    } catch (e) {
+      expect(isUnseenError(e, 'ERR_INSUFFICIENT_SHARES'), String(e)).toBe(true);
+      expect((e as { details: { rejected: number[] } }).details.rejected).toEqual([2]);
+    }
     const swapped = { ...partials[1]!, index: 4 };
     await expectCode(() => key.verifyPartial(c, swapped), 'ERR_INVALID_SHARE');
     await expectCode(
@@ -82,10 +92,17 @@ describe('threshold Paillier, 3 of 5', () => {
     );
     const noProof = shares[0]!.partialDecrypt(c, { proof: false });
     await expectCode(() => key.verifyPartial(c, noProof), 'ERR_INVALID_SHARE');
+    // Unproven, relabelled and repeated partials are skipped, not fatal.
+    expect(key.combine(c, [noProof, swapped, partials[1]!, partials[2]!, partials[4]!])).toBe(
+      secret,
+    );
+    expect(key.combine(c, [partials[0]!, partials[0]!, partials[2]!, partials[3]!])).toBe(secret);
     await expectCode(
       () => key.combine(c, [partials[0]!, partials[0]!, partials[2]!]),
-      'ERR_INVALID_SHARE',
+      'ERR_INSUFFICIENT_SHARES',
     );
+    // A repeated index whose first copy is bad: the later valid copy counts.
+    expect(key.combine(c, [bad, partials[1]!, partials[3]!, partials[4]!])).toBe(secret);
   });
 
   it('serializes keys, shares and partial decryptions, and checks them on the way in', async () => {

@@ -1,6 +1,6 @@
 // Parameter choice: ranges, limits reported, 128-bit bounds respected.
 import { isUnseenError } from '@unseen/core';
-import { planVector, TC128_MAX_BITS } from '@unseen/homomorphic';
+import { ckksNoise, freshCoefficientBound, planVector, TC128_MAX_BITS } from '@unseen/homomorphic';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -98,11 +98,16 @@ describe('planVector', () => {
     );
   });
 
-  it('uses one 4096-degree prime for the common cases', () => {
+  it('common cases fit N = 4096: BFV in one prime, flooded CKKS in two', () => {
     const bfv = planVector({ scheme: 'bfv', length: 100_000, maxContributions: 100 });
     expect(bfv).toMatchObject({ polyModulusDegree: 4096, levelPrimes: 1 });
     const ckks = planVector({ scheme: 'ckks', length: 100_000, maxContributions: 100 });
-    expect(ckks).toMatchObject({ polyModulusDegree: 4096, levelPrimes: 1, scaleBits: 45 });
+    expect(ckks).toMatchObject({
+      polyModulusDegree: 4096,
+      levelPrimes: 2,
+      statisticalSecurity: 40,
+      maxDecryptions: 16,
+    });
     expect(ckks.errorBound).toBeLessThanOrEqual(1e-6);
     const wide = planVector({
       scheme: 'bfv',
@@ -111,5 +116,45 @@ describe('planVector', () => {
       valueBound: 1n << 36n,
     });
     expect(wide.levelPrimes).toBeGreaterThan(1);
+  });
+
+  it('CKKS: flooding follows sqrt(12 tau) 2^(kappa/2) t, and more security or decryptions cost scale', () => {
+    const base = { scheme: 'ckks', length: 5000, maxContributions: 50 } as const;
+    const plan = planVector(base);
+    const noise = ckksNoise({
+      polyModulusDegree: plan.polyModulusDegree,
+      specialBits: plan.primeBits.length > plan.levelPrimes ? plan.primeBits.at(-1) : undefined,
+      maxContributions: 50,
+      ciphertexts: 3,
+      scaleBits: plan.scaleBits,
+      valueBound: 1,
+      precision: 1e-6,
+      statisticalSecurity: 40,
+      maxDecryptions: 16,
+    });
+    expect(noise.errorBound).toBe(plan.errorBound);
+    // OpenFHE / Li-Micciancio-Schultz-Sorrell 2022: sigma = sqrt(12 tau) 2^(kappa/2) t.
+    expect(noise.queries).toBe(3 * 16);
+    expect(noise.coefficientBound).toBe(50 * freshCoefficientBound(4096, plan.primeBits.at(-1)));
+    expect(noise.coefficientStd).toBeCloseTo(
+      Math.sqrt(12 * 48) * 2 ** 20 * noise.coefficientBound,
+      -3,
+    );
+    // Released values carry sigma * sqrt(N / 2) / scale (the real parts of the embedding).
+    expect(noise.std).toBeCloseTo(
+      (noise.coefficientStd * Math.sqrt(2048)) / 2 ** plan.scaleBits,
+      20,
+    );
+    const moreSecure = planVector({ ...base, statisticalSecurity: 60 });
+    const moreQueries = planVector({ ...base, maxDecryptions: 4096 });
+    expect(moreSecure.scaleBits).toBeGreaterThanOrEqual(plan.scaleBits + 9);
+    expect(moreQueries.scaleBits).toBeGreaterThanOrEqual(plan.scaleBits + 3);
+    expect(code(() => planVector({ ...base, statisticalSecurity: 8 }))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
+    expect(code(() => planVector({ ...base, maxDecryptions: 0 }))).toBe('ERR_INVALID_ARGUMENT');
+    expect(code(() => planVector({ scheme: 'bfv', length: 1, maxDecryptions: 3 } as never))).toBe(
+      'ERR_INVALID_ARGUMENT',
+    );
   });
 });

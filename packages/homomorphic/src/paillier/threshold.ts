@@ -12,7 +12,7 @@
  * Party i: c_i = c^(2 Delta s_i) mod n^2, with a non-interactive proof (Fiat-Shamir with
  * SHA-256) that log_{c^4}(c_i^2) = log_v(v_i).
  *
- * Combination of any w valid shares S: c' = prod c_i^(2 lambda_i) with the integer Lagrange
+ * Combination of any w valid shares S (invalid ones are skipped, so any w honest parties suffice): c' = prod c_i^(2 lambda_i) with the integer Lagrange
  * coefficients lambda_i = Delta prod_{j in S, j != i} j / (j - i), so c' = c^(4 Delta^2 d) =
  * (1 + n)^(4 Delta^2 M), and M = L(c') * (4 Delta^2)^-1 mod n.
  *
@@ -29,6 +29,7 @@ import {
   concatBytes,
   ensureWellFormed,
   equalBytes,
+  isUnseenError,
   sha256,
   UnseenError,
   utf8ToBytes,
@@ -146,14 +147,10 @@ export class ThresholdPaillierPublicKey {
     return bytesToBigint(h);
   }
 
-  /**
-   * Checks a partial decryption's proof: (c^4)^z = a (c_i^2)^e and v^z = b v_i^e, with a, b
-   * recomputed and e the hash of them.
-   * @throws UnseenError `ERR_INVALID_SHARE` on a bad index, value or proof
-   */
-  verifyPartial(c: bigint, partial: PartialDecryption): void {
+  /** Checks the index and the value of a partial decryption (not its proof). */
+  #checkShape(partial: PartialDecryption): void {
     const n2 = this.paillier.n2;
-    const { index, value, proof } = partial;
+    const { index, value } = partial ?? ({} as PartialDecryption);
     if (!Number.isInteger(index) || index < 1 || index > this.parties) {
       throw new UnseenError('ERR_INVALID_SHARE', `partial decryption index ${index} out of range`);
     }
@@ -165,11 +162,24 @@ export class ThresholdPaillierPublicKey {
     ) {
       throw new UnseenError('ERR_INVALID_SHARE', `partial decryption ${index} is not in Z*_{n^2}`);
     }
+  }
+
+  /**
+   * Checks a partial decryption's proof: (c^4)^z = a (c_i^2)^e and v^z = b v_i^e, with a, b
+   * recomputed and e the hash of them.
+   * @throws UnseenError `ERR_INVALID_SHARE` on a bad index, value or proof
+   */
+  verifyPartial(c: bigint, partial: PartialDecryption): void {
+    this.#checkShape(partial);
+    const n2 = this.paillier.n2;
+    const { index, value, proof } = partial;
     if (proof === undefined) {
       throw new UnseenError('ERR_INVALID_SHARE', `partial decryption ${index} carries no proof`);
     }
     const { e, z } = proof;
     if (
+      typeof e !== 'bigint' ||
+      typeof z !== 'bigint' ||
       e < 0n ||
       bitLength(e) > CHALLENGE_BITS ||
       z < 0n ||
@@ -192,11 +202,14 @@ export class ThresholdPaillierPublicKey {
   }
 
   /**
-   * Combines `threshold` partial decryptions of `c` (more are allowed; the first `threshold`
-   * distinct indices are used) into the plaintext in [0, n).
-   * @param options.verify check every proof first (default true)
-   * @throws UnseenError `ERR_INSUFFICIENT_SHARES` below the threshold, `ERR_INVALID_SHARE` on a
-   * duplicate index or a failed proof
+   * Combines partial decryptions of `c` into the plaintext in [0, n): it takes, in the order
+   * given, the first `threshold` partials with distinct indices whose proofs verify, and skips
+   * the others (a wrong, unproven or repeated partial costs nothing while enough valid ones
+   * remain). With `verify: false` proofs are not checked and the first `threshold` distinct
+   * well-formed partials are used, right or wrong.
+   * @param options.verify check proofs (default true)
+   * @throws UnseenError `ERR_INSUFFICIENT_SHARES` when fewer than `threshold` valid partials
+   * remain (`details.rejected` lists the indices skipped as invalid)
    */
   combine(
     c: bigint,
@@ -204,22 +217,34 @@ export class ThresholdPaillierPublicKey {
     options: { verify?: boolean } = {},
   ): bigint {
     this.paillier.assertCiphertext(c);
-    const seen = new Set<number>();
-    for (const p of partials) {
-      if (seen.has(p.index)) {
-        throw new UnseenError('ERR_INVALID_SHARE', `duplicate partial decryption ${p.index}`);
-      }
-      seen.add(p.index);
+    if (!Array.isArray(partials)) {
+      throw new UnseenError('ERR_INVALID_ARGUMENT', 'partials: expected an array');
     }
-    if (partials.length < this.threshold) {
+    const verify = options.verify !== false;
+    const used: PartialDecryption[] = [];
+    const indices = new Set<number>();
+    const rejected: number[] = [];
+    for (const p of partials) {
+      if (used.length === this.threshold) break;
+      if (indices.has(p?.index)) continue; // one partial per share: the first valid one
+      try {
+        if (verify) this.verifyPartial(c, p);
+        else this.#checkShape(p);
+      } catch (e) {
+        if (!isUnseenError(e, 'ERR_INVALID_SHARE')) throw e;
+        rejected.push(p?.index);
+        continue;
+      }
+      indices.add(p.index);
+      used.push(p);
+    }
+    if (used.length < this.threshold) {
       throw new UnseenError(
         'ERR_INSUFFICIENT_SHARES',
-        `${partials.length} partial decryptions; ${this.threshold} are needed`,
-        { details: { have: partials.length, need: this.threshold } },
+        `${used.length} valid partial decryptions with distinct indices; ${this.threshold} are needed`,
+        { details: { valid: used.length, need: this.threshold, rejected } },
       );
     }
-    const used = partials.slice(0, this.threshold);
-    if (options.verify !== false) for (const p of used) this.verifyPartial(c, p);
     return combinePartials(this, used);
   }
 

@@ -20,12 +20,11 @@
  * special prime at N = 4096; NOISE below adds 2 bits of margin and 1 per doubling of N.
  * Decryption also checks the noise budget (`ERR_OVERFLOW` if exhausted).
  *
- * CKKS: the error of one fresh ciphertext, in units of the scale, was at most 2^16.1 (one prime)
- * and 2^12.7 (special prime) at N = 4096, 2^17.3 and 2^13.6 at N = 8192; ERR_BITS below rounds
- * these up by about 2 bits. The error of a sum of k is at most k * 2^ERR_BITS / scale plus the
- * double-precision rounding of the decoded value (16 ulps of k * B), the stated `errorBound`;
- * the scale is chosen so that this is within the requested precision, and
- * q0 > 2 * scale * B * k (with 2 bits of margin) so that no sum wraps.
+ * CKKS: decryption is noise-flooded (Li, Micciancio, Schultz, Sorrell 2022; OpenFHE's
+ * NOISE_FLOODING_DECRYPT) against the IND-CPA^D key recovery of Li and Micciancio 2021, and the
+ * error bound is proven term by term (encryption, encoding, flooding, grid, floating point: see
+ * `noise.ts`). The scale is the smallest that keeps that bound within the requested precision;
+ * q (the data primes) > 2 * scale * B * k with 2 bits of margin, so that no sum wraps.
  * @module
  */
 import {
@@ -38,6 +37,13 @@ import {
   sha256,
   UnseenError,
 } from '@unseen/core';
+import {
+  type CkksNoise,
+  ckksNoise,
+  ckksScaleBits,
+  DEFAULT_MAX_DECRYPTIONS,
+  DEFAULT_STATISTICAL_SECURITY,
+} from './noise.js';
 
 /** Schemes of vector aggregation. */
 export type VectorScheme = 'ckks' | 'bfv';
@@ -60,19 +66,6 @@ function bfvNoiseBits(n: number, special: boolean): number {
   return (special ? 10 : 14) + Math.log2(n / 4096);
 }
 
-/** CKKS fresh error bits (in units of the scale), with margin. */
-function ckksErrorBits(n: number, special: boolean): number {
-  return (special ? 14.5 : 18) + Math.log2(n / 4096);
-}
-
-/**
- * CKKS decodes through a floating-point FFT: a sum of magnitude up to k * B carries rounding of
- * a few units in the last place of a double (2^-52 relative); 2^-48 allows 16 of them.
- */
-function doubleRounding(bound: number, k: number): number {
-  return bound * k * 2 ** -48;
-}
-
 /** What the key holder asks for. */
 export interface VectorOptions {
   scheme: VectorScheme;
@@ -85,9 +78,21 @@ export interface VectorOptions {
    * (number or bigint, default 2^16) for BFV.
    */
   valueBound?: number | bigint;
-  /** CKKS: the largest acceptable absolute error of a decrypted sum of maxContributions
-   * (default 1e-6). */
+  /**
+   * CKKS: the largest acceptable absolute error of a decrypted sum of maxContributions
+   * (default 1e-6); decrypted values are rounded to a grid of at most half of it.
+   */
   precision?: number;
+  /**
+   * CKKS: statistical security kappa, in bits, of the noise flooding that protects the secret
+   * key from whoever sees decrypted values (default 40; 16 to 128).
+   */
+  statisticalSecurity?: number;
+  /**
+   * CKKS: how many sums the key holder may decrypt; the flooding is sized for that many and the
+   * key holder refuses more (default 16).
+   */
+  maxDecryptions?: number;
   /** Force N (4096 to 32768); by default the smallest that fits. */
   polyModulusDegree?: number;
 }
@@ -108,22 +113,37 @@ export interface VectorPlan {
   scaleBits: number;
   /** CKKS: number; BFV: bigint. */
   valueBound: number | bigint;
-  /** CKKS: the worst-case absolute error of a sum of maxContributions; BFV: 0 (exact). */
+  /** CKKS: the requested precision; BFV: 0. */
+  precision: number;
+  /**
+   * CKKS: the proven largest absolute error of a decrypted sum of maxContributions honest
+   * contributions, flooding and rounding included (at most `precision`); BFV: 0 (exact).
+   */
   errorBound: number;
+  /** CKKS: kappa of the flooding; BFV: 0. */
+  statisticalSecurity: number;
+  /** CKKS: the decryption budget; BFV: 0 (no limit: decryption is exact). */
+  maxDecryptions: number;
 }
 
-function byteClassBits(needed: number): number {
-  // Ciphertext words travel in whole bytes, so round up to the byte: free headroom.
-  const bits = Math.min(60, 8 * Math.ceil(needed / 8));
-  return Math.max(bits, 33);
-}
+/** Smallest special prime: it only divides SEAL's encryption noise (2^17.4 at N = 4096) away, and
+ * 24-bit primes that are 1 mod 2N exist for every N up to 32768. */
+const MIN_SPECIAL_BITS = 24;
+/** Smallest data prime: the wire form keeps 32 low bits and at least one high byte. */
+const MIN_DATA_BITS = 33;
 
-/** Splits `needed` data bits into primes of at most 60 bits, byte-rounded. */
-function dataPrimes(needed: number): number[] {
-  if (needed <= 60) return [byteClassBits(needed)];
-  const count = Math.ceil(needed / 56);
-  const each = byteClassBits(Math.ceil(needed / count));
-  return Array.from({ length: count }, () => each);
+/**
+ * Splits `needed` data bits into primes of at most 60 bits (at least 33), rounded up to whole
+ * bytes when `room` allows (ciphertext words travel in whole bytes: free headroom).
+ */
+function dataPrimes(needed: number, room: number): number[] | undefined {
+  const count = Math.ceil(needed / 60);
+  const each = Math.max(MIN_DATA_BITS, Math.ceil(needed / count));
+  const rounded = Math.min(60, 8 * Math.ceil(each / 8));
+  if (each > 60) return undefined;
+  const bits = count * rounded <= room ? rounded : each;
+  if (count * bits > room) return undefined;
+  return Array.from({ length: count }, () => bits);
 }
 
 /**
@@ -148,6 +168,8 @@ export function planVector(options: VectorOptions): VectorPlan {
         ];
   let bound: number | bigint;
   let plainBits = 0;
+  let kappa = 0;
+  let decryptions = 0;
   if (scheme === 'bfv') {
     const raw = options.valueBound ?? 1 << 16;
     if (typeof raw === 'number' && !Number.isSafeInteger(raw)) {
@@ -156,6 +178,16 @@ export function planVector(options: VectorOptions): VectorPlan {
     bound = BigInt(raw);
     if (bound < 1n || bound >= 1n << 62n) {
       throw new UnseenError('ERR_INVALID_ARGUMENT', 'BFV valueBound must be in [1, 2^62)');
+    }
+    if (
+      options.precision !== undefined ||
+      options.statisticalSecurity !== undefined ||
+      options.maxDecryptions !== undefined
+    ) {
+      throw new UnseenError(
+        'ERR_INVALID_ARGUMENT',
+        'BFV decrypts exactly: precision, statisticalSecurity and maxDecryptions are CKKS options',
+      );
     }
     // t > 2Bk + 1: sums in [-Bk, Bk] decode centred.
     plainBits = Math.max(18, (2n * bound * BigInt(k) + 1n).toString(2).length + 1);
@@ -168,42 +200,71 @@ export function planVector(options: VectorOptions): VectorPlan {
     }
   } else {
     bound = anumber(options.valueBound ?? 1, 'valueBound', Number.MIN_VALUE, 2 ** 40);
+    kappa = aint(
+      options.statisticalSecurity ?? DEFAULT_STATISTICAL_SECURITY,
+      'statisticalSecurity',
+      16,
+      128,
+    );
+    decryptions = aint(
+      options.maxDecryptions ?? DEFAULT_MAX_DECRYPTIONS,
+      'maxDecryptions',
+      1,
+      2 ** 32 - 1,
+    );
   }
   const precision =
     scheme === 'ckks' ? anumber(options.precision ?? 1e-6, 'precision', 2 ** -60, 1) : 0;
+  let floor = 0; // CKKS: the error no scale removes (grid and floating point)
   for (const n of degrees) {
+    const max = TC128_MAX_BITS[n]!;
     for (const special of [false, true]) {
       let needed: number;
       let scaleBits = 0;
       if (scheme === 'bfv') {
-        needed = plainBits + bfvNoiseBits(n, special) + logK + 2;
+        needed = Math.ceil(plainBits + bfvNoiseBits(n, special) + logK + 2);
       } else {
-        // k * 2^E / scale + (double rounding) <= precision
-        const room = precision - doubleRounding(bound as number, k);
-        if (room <= 0) break;
-        scaleBits = Math.ceil(ckksErrorBits(n, special) + Math.log2(k) - Math.log2(room));
-        scaleBits = Math.max(scaleBits, 20);
-        if (scaleBits > 60) continue;
-        needed = scaleBits + Math.ceil(Math.log2((bound as number) * k)) + 2;
+        const noise = {
+          polyModulusDegree: n,
+          // The smallest special prime allowed: the bound holds for any larger one.
+          specialBits: special ? MIN_SPECIAL_BITS : undefined,
+          maxContributions: k,
+          ciphertexts: Math.ceil(length / (n / 2)),
+          valueBound: bound as number,
+          precision,
+          statisticalSecurity: kappa,
+          maxDecryptions: decryptions,
+        };
+        const bits = ckksScaleBits(noise);
+        if (bits === undefined) {
+          floor = ckksNoise({ ...noise, scaleBits: 0 }).parts.float;
+          break;
+        }
+        scaleBits = bits;
+        // q > 2 (scale * B * k + rounding + noise): no sum wraps; at least scale * 4.
+        needed = scaleBits + Math.max(0, Math.ceil(Math.log2((bound as number) * k))) + 2;
       }
-      needed = Math.ceil(needed);
-      const data = dataPrimes(needed);
-      if (!special && data.length > 1) continue; // several data primes need a special prime
-      const primeBits = special ? [...data, 60] : data;
-      const max = TC128_MAX_BITS[n]!;
-      let total = primeBits.reduce((a, b) => a + b, 0);
-      if (special && total > max) {
-        // A smaller special prime still divides the encryption noise away.
-        const room = max - (total - 60);
-        if (room < 30) continue;
-        primeBits[primeBits.length - 1] = Math.min(60, room);
-        total = max;
-      }
-      if (total > max) continue;
+      const data = special
+        ? dataPrimes(needed, max - MIN_SPECIAL_BITS)
+        : needed <= 60
+          ? dataPrimes(needed, Math.min(60, max))
+          : undefined;
+      if (data === undefined) continue;
+      const dataTotal = data.reduce((a, b) => a + b, 0);
+      const primeBits = special ? [...data, Math.min(60, max - dataTotal)] : data;
       const errorBound =
         scheme === 'ckks'
-          ? (k * 2 ** ckksErrorBits(n, special)) / 2 ** scaleBits +
-            doubleRounding(bound as number, k)
+          ? ckksNoise({
+              polyModulusDegree: n,
+              specialBits: special ? primeBits.at(-1)! : undefined,
+              maxContributions: k,
+              ciphertexts: Math.ceil(length / (n / 2)),
+              scaleBits,
+              valueBound: bound as number,
+              precision,
+              statisticalSecurity: kappa,
+              maxDecryptions: decryptions,
+            }).errorBound
           : 0;
       return {
         scheme,
@@ -215,7 +276,10 @@ export function planVector(options: VectorOptions): VectorPlan {
         plainBits,
         scaleBits,
         valueBound: bound,
+        precision,
         errorBound,
+        statisticalSecurity: kappa,
+        maxDecryptions: decryptions,
       };
     }
   }
@@ -223,7 +287,9 @@ export function planVector(options: VectorOptions): VectorPlan {
     'ERR_OVERFLOW',
     `no ${scheme.toUpperCase()} parameters at 128-bit security hold ${k} contributions of this range${
       scheme === 'ckks'
-        ? ` at precision ${precision} (doubles alone round sums of ${(bound as number) * k} by ${doubleRounding(bound as number, k)})`
+        ? ` at precision ${precision} with flooding for ${decryptions} decryptions at ${kappa}-bit statistical security${
+            floor > 0 ? ` (doubles alone round sums of ${(bound as number) * k} by ${floor})` : ''
+          }`
         : ''
     }`,
   );
@@ -241,7 +307,13 @@ export interface VectorParams {
   plainModulus: bigint;
   scaleBits: number;
   valueBound: number | bigint;
+  /** CKKS: the requested precision (0 for BFV). */
+  precision: number;
   errorBound: number;
+  /** CKKS: kappa of the decryption flooding (0 for BFV). */
+  statisticalSecurity: number;
+  /** CKKS: decryptions the flooding is sized for (0 for BFV: no limit). */
+  maxDecryptions: number;
   /** SEAL public key (seeded serialization). */
   publicKey: Uint8Array;
   /** SHA-256 of the encoded parameters: carried by every contribution. */
@@ -254,14 +326,21 @@ export interface VectorParams {
   primeBytes: number[];
   /** Bytes of a contribution or sum. */
   contributionBytes: number;
+  /** CKKS: the error model and flooding of these parameters (undefined for BFV). */
+  noise: CkksNoise | undefined;
 }
 
-/** Wire version of vector-aggregation messages. */
-export const VECTOR_VERSION = 1;
+/**
+ * Wire version of vector-aggregation messages. 2: CKKS parameters carry the precision, the
+ * flooding's statistical security and decryption budget; contributions may be signed.
+ */
+export const VECTOR_VERSION = 2;
 /** Message types. */
 export const TYPE_PARAMS = 0x01;
 export const TYPE_CONTRIBUTION = 0x02;
 export const TYPE_SUM = 0x03;
+/** A contribution signed by its contributor (see `signed.ts`). */
+export const TYPE_SIGNED = 0x04;
 const SCHEME_CODE: Record<VectorScheme, number> = { ckks: 1, bfv: 2 };
 /** Header of a contribution: version, type, hash (32), count u32, id (16), padding (2). */
 export const CONTRIBUTION_HEADER_BYTES = 56;
@@ -302,10 +381,14 @@ export function deriveLayout(
  * Encodes public parameters:
  * `version | 0x01 | scheme | length u32 | maxContributions u32 | N u32 | primes u8 |
  * levelPrimes u8 | primes (u64 each) | plain modulus u64 | scaleBits u8 | bound (f64 | u64) |
- * errorBound f64 | public key (u32-prefixed)`.
+ * precision f64 | errorBound f64 | statisticalSecurity u8 | maxDecryptions u32 |
+ * public key (u32-prefixed)`.
  */
 export function encodeVectorParams(
-  p: Omit<VectorParams, 'hash' | 'slots' | 'ciphertexts' | 'primeBytes' | 'contributionBytes'>,
+  p: Omit<
+    VectorParams,
+    'hash' | 'slots' | 'ciphertexts' | 'primeBytes' | 'contributionBytes' | 'noise'
+  >,
 ): Uint8Array {
   const w = new ByteWriter(64 + p.publicKey.length)
     .u8(VECTOR_VERSION)
@@ -321,7 +404,7 @@ export function encodeVectorParams(
   w.u8(p.scaleBits);
   if (p.scheme === 'ckks') w.f64(p.valueBound as number);
   else u64(w, p.valueBound as bigint);
-  w.f64(p.errorBound);
+  w.f64(p.precision).f64(p.errorBound).u8(p.statisticalSecurity).u32(p.maxDecryptions);
   w.varBytes(p.publicKey);
   return w.finish();
 }
@@ -379,6 +462,7 @@ export function decodeVectorParams(bytes: Uint8Array): VectorParams {
     coeffModulus.push(q);
   }
   ensureWellFormed(total <= TC128_MAX_BITS[n]!, 'vector parameters: below 128-bit security');
+  const dataBits = coeffModulus.slice(0, levelPrimes).reduce((a, q) => a + q.toString(2).length, 0);
   const plainModulus = readU64(r, 'plain modulus');
   const scaleBits = r.u8('scale bits');
   let valueBound: number | bigint;
@@ -397,7 +481,7 @@ export function decodeVectorParams(bytes: Uint8Array): VectorParams {
     );
   } else {
     ensureWellFormed(
-      plainModulus === 0n && scaleBits >= 20 && scaleBits <= 60,
+      plainModulus === 0n && scaleBits >= 20 && scaleBits + 2 <= dataBits,
       'vector parameters: bad CKKS scale',
     );
     valueBound = r.f64('value bound');
@@ -406,13 +490,48 @@ export function decodeVectorParams(bytes: Uint8Array): VectorParams {
       'vector parameters: bad value bound',
     );
   }
+  const precision = r.f64('precision');
   const errorBound = r.f64('error bound');
-  ensureWellFormed(
-    Number.isFinite(errorBound) && errorBound >= 0,
-    'vector parameters: bad error bound',
-  );
+  const statisticalSecurity = r.u8('statistical security');
+  const maxDecryptions = r.u32('max decryptions');
   const publicKey = r.varBytes('public key', 2 * count * n * 8 + 4096);
   r.end();
+  const layout = deriveLayout(scheme, n, length, coeffModulus, levelPrimes);
+  let noise: CkksNoise | undefined;
+  if (scheme === 'bfv') {
+    ensureWellFormed(
+      precision === 0 && errorBound === 0 && statisticalSecurity === 0 && maxDecryptions === 0,
+      'vector parameters: BFV carries no precision, error bound or flooding',
+    );
+  } else {
+    ensureWellFormed(
+      Number.isFinite(precision) &&
+        precision >= 2 ** -60 &&
+        precision <= 1 &&
+        statisticalSecurity >= 16 &&
+        statisticalSecurity <= 128 &&
+        maxDecryptions >= 1,
+      'vector parameters: bad CKKS precision or flooding',
+    );
+    // The error bound is recomputed, never trusted: published parameters cannot overstate it.
+    noise = ckksNoise({
+      polyModulusDegree: n,
+      specialBits: count > levelPrimes ? coeffModulus.at(-1)!.toString(2).length : undefined,
+      maxContributions,
+      ciphertexts: layout.ciphertexts,
+      scaleBits,
+      valueBound: valueBound as number,
+      precision,
+      statisticalSecurity,
+      maxDecryptions,
+    });
+    // Equal up to the last bits a different engine's log2 or pow may round differently.
+    ensureWellFormed(
+      Math.abs(errorBound - noise.errorBound) <= 1e-12 * noise.errorBound &&
+        errorBound <= precision,
+      'vector parameters: the error bound does not follow from the parameters',
+    );
+  }
   const params: VectorParams = {
     scheme,
     length,
@@ -423,10 +542,14 @@ export function decodeVectorParams(bytes: Uint8Array): VectorParams {
     plainModulus,
     scaleBits,
     valueBound,
+    precision,
     errorBound,
+    statisticalSecurity,
+    maxDecryptions,
     publicKey,
     hash: sha256(bytes),
-    ...deriveLayout(scheme, n, length, coeffModulus, levelPrimes),
+    ...layout,
+    noise,
   };
   decoded.set(bytes, params);
   return params;

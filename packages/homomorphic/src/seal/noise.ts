@@ -1,0 +1,199 @@
+/**
+ * The CKKS error model of vector aggregation, and noise-flooded decryption.
+ *
+ * **Why flooding.** CKKS decryption returns `m + e`, where the error `e` depends on the secret
+ * key: whoever holds a ciphertext and its decryption gets linear equations in the key (Li and
+ * Micciancio, "On the Security of Homomorphic Encryption on Approximate Numbers", EUROCRYPT
+ * 2021: IND-CPA^D). The mitigation of Li, Micciancio, Schultz and Sorrell, "Securing Approximate
+ * Homomorphic Encryption Using Differential Privacy" (CRYPTO 2022), as OpenFHE implements it in
+ * its `NOISE_FLOODING_DECRYPT` mode: decryption adds Gaussian noise, over the coefficients, of
+ * standard deviation
+ *
+ *     sigma = sqrt(12 tau) * 2^(kappa / 2) * t
+ *
+ * for kappa bits of statistical security against an adversary seeing tau decryptions of
+ * ciphertexts whose coefficient error is at most t (OpenFHE, docs/static_docs/Static-Estimation;
+ * `CryptoParametersCKKSRNS`). One decrypted ciphertext is one query: a sum of C ciphertexts
+ * counts C, and a key holder allowed D decryptions uses tau = C * D.
+ *
+ * **Flooding in the slot domain.** SEAL decodes the real parts of the canonical embedding,
+ * `Re(d(zeta_j)) / Delta` for N/2 primitive 2N-th roots zeta_j, one of each conjugate pair. For
+ * i.i.d. N(0, sigma^2) coefficients z, `Re z(zeta_j) = sum_i z_i cos(theta_j i)` with rows that
+ * are orthogonal and of squared norm N/2 (the theta_j are odd multiples of pi/N, distinct and not
+ * conjugate), so the released values receive i.i.d. N(0, sigma^2 N / 2) / Delta^2 noise. Adding
+ * that noise to each decoded value therefore releases exactly the distribution of coefficient
+ * flooding followed by decoding; the samples are drawn here (truncated at `tail` standard
+ * deviations, which changes the distribution by less than 2^-(kappa+1) in statistical distance
+ * over the whole budget) and the result is rounded to a grid no finer than the precision.
+ *
+ * **The error bound** of a decrypted sum of k honest contributions is proven, term by term:
+ * - encryption: SEAL's public-key encryption leaves `e1 + e2 s - u e_pk` with every coefficient of
+ *   e1, e2, e_pk in [-21, 21] (centred binomial with 21 coin pairs, SEAL 4's default; its rounded
+ *   Gaussian option clips at 19) and s, u ternary, so |coefficient| <= 21 (2N + 1); with a special
+ *   prime P, SEAL divides that by P and rounds both components, adding at most (1 + N) / 2;
+ * - encoding: each coefficient is rounded to an integer, at most 1/2;
+ * - canonical embedding: |x(zeta)| <= ||x||_1 <= N ||x||_inf, so a coefficient bound b is a slot
+ *   bound N b / Delta;
+ * - flooding: at most `tail` standard deviations (truncated sampling);
+ * - grid: half a step;
+ * - floating point: SEAL's encoder and decoder are radix-2 FFTs in doubles, whose error is at
+ *   most log2(N) * eta * ||y||_2 with eta < 10 u (Higham, "Accuracy and Stability of Numerical
+ *   Algorithms", 2nd ed., section 24.1); per value, over k encodings and one decoding, below
+ *   k B log2(N) sqrt(N) 2^-49.
+ * Contributions that are not honest encryptions (a malicious contributor) are outside the bound.
+ * @module
+ */
+import { aint, fillRandom } from '@unseen/core';
+
+/** Largest |coefficient| of SEAL's encryption error distributions (CBD(21); clipped Gaussian 19). */
+export const SEAL_NOISE_MAX = 21;
+/** Default statistical security kappa of flooded CKKS decryption, in bits. */
+export const DEFAULT_STATISTICAL_SECURITY = 40;
+/** Default number of decryptions a CKKS key holder may make (the flooding budget D). */
+export const DEFAULT_MAX_DECRYPTIONS = 16;
+
+/**
+ * Worst-case infinity norm of the coefficient error of one fresh SEAL public-key encryption at
+ * ring degree `n`, with or without a special prime of `specialBits` bits.
+ */
+export function freshCoefficientBound(n: number, specialBits?: number): number {
+  const raw = SEAL_NOISE_MAX * (2 * n + 1); // e1 + e2 s - u e_pk, |s_i|, |u_i| <= 1
+  if (specialBits === undefined) return raw;
+  // (raw / P) + rounding of c0 and c1 (1/2 each, c1 times s: N/2), P >= 2^(bits - 1).
+  return raw / 2 ** (specialBits - 1) + (n + 1) / 2;
+}
+
+/** Floating-point allowance of encoding k vectors and decoding their sum (see the module note). */
+export function floatingPointError(n: number, k: number, valueBound: number): number {
+  return k * valueBound * Math.log2(n) * Math.sqrt(n) * 2 ** -49;
+}
+
+/**
+ * Tail cut of the flooding samples, in standard deviations: P(|Z| > z) <= exp(-z^2 / 2) is at
+ * most 2^-(kappa+1) divided by the number of values the whole budget releases.
+ */
+export function floodingTail(kappa: number, released: number): number {
+  return Math.sqrt(2 * ((kappa + 1) * Math.LN2 + Math.log(released)));
+}
+
+/** Everything the error bound and the flooding of a CKKS parameter set are made of. */
+export interface CkksNoise {
+  /** t: worst-case coefficient error of a sum of maxContributions honest contributions. */
+  coefficientBound: number;
+  /** tau: ciphertext decryptions the flooding is sized for (ciphertexts x maxDecryptions). */
+  queries: number;
+  /** Standard deviation of the flooding noise on each coefficient (sigma above). */
+  coefficientStd: number;
+  /** Standard deviation of the flooding noise on each decrypted value. */
+  std: number;
+  /** Samples are cut at `tail` standard deviations. */
+  tail: number;
+  /** Released values are multiples of 2^gridExponent. */
+  gridExponent: number;
+  /** The parts of the error bound, each a proven worst case for honest contributions. */
+  parts: { encryption: number; encoding: number; flooding: number; grid: number; float: number };
+  /** Their sum: the largest absolute error of a decrypted sum. */
+  errorBound: number;
+}
+
+/** What {@link ckksNoise} needs: public parameters of a CKKS set. */
+export interface CkksNoiseInput {
+  polyModulusDegree: number;
+  /** Bits of the special prime, or undefined when the single prime is the key level. */
+  specialBits: number | undefined;
+  maxContributions: number;
+  ciphertexts: number;
+  scaleBits: number;
+  valueBound: number;
+  precision: number;
+  statisticalSecurity: number;
+  maxDecryptions: number;
+}
+
+/** The grid exponent for a precision: the largest power of two at most precision / 2. */
+export function gridExponent(precision: number): number {
+  return Math.floor(Math.log2(precision / 2));
+}
+
+/**
+ * The error model and flooding of a CKKS parameter set.
+ * @throws UnseenError `ERR_INVALID_ARGUMENT` on inputs out of range
+ */
+export function ckksNoise(p: CkksNoiseInput): CkksNoise {
+  const n = p.polyModulusDegree;
+  const k = p.maxContributions;
+  const kappa = aint(p.statisticalSecurity, 'statisticalSecurity', 16, 128);
+  const queries = p.ciphertexts * aint(p.maxDecryptions, 'maxDecryptions', 1, 2 ** 32 - 1);
+  const scale = 2 ** p.scaleBits;
+  const t = k * freshCoefficientBound(n, p.specialBits);
+  const coefficientStd = Math.sqrt(12 * queries) * 2 ** (kappa / 2) * t;
+  const std = (coefficientStd * Math.sqrt(n / 2)) / scale;
+  const tail = floodingTail(kappa, queries * (n / 2));
+  const exponent = gridExponent(p.precision);
+  const parts = {
+    encryption: (n * t) / scale,
+    encoding: (k * n) / 2 / scale,
+    flooding: tail * std,
+    grid: 2 ** exponent / 2,
+    float: floatingPointError(n, k, p.valueBound),
+  };
+  const errorBound = parts.encryption + parts.encoding + parts.flooding + parts.grid + parts.float;
+  return {
+    coefficientBound: t,
+    queries,
+    coefficientStd,
+    std,
+    tail,
+    gridExponent: exponent,
+    parts,
+    errorBound,
+  };
+}
+
+/**
+ * The scale bits that make the error of a sum at most `precision`, or undefined when even an
+ * infinite scale cannot (the grid and floating point use it all).
+ */
+export function ckksScaleBits(p: Omit<CkksNoiseInput, 'scaleBits'>): number | undefined {
+  const at1 = ckksNoise({ ...p, scaleBits: 0 }); // every scale-dependent part at Delta = 1
+  const room = p.precision - at1.parts.grid - at1.parts.float;
+  if (!(room > 0)) return undefined;
+  const scaled = at1.parts.encryption + at1.parts.encoding + at1.parts.flooding;
+  let bits = Math.max(20, Math.ceil(Math.log2(scaled / room)));
+  // Guard the rounding of log2: the bound must hold as computed.
+  while (ckksNoise({ ...p, scaleBits: bits }).errorBound > p.precision) bits++;
+  return bits;
+}
+
+const TWO_PI = 2 * Math.PI;
+
+/**
+ * Adds flooding noise (N(0, std^2) truncated at `tail` standard deviations, from
+ * `crypto.getRandomValues`) to every value and rounds it to a multiple of 2^gridExponent, in
+ * place.
+ * @returns `values`
+ */
+export function floodAndRound(values: Float64Array, noise: CkksNoise): Float64Array {
+  const n = values.length;
+  const step = 2 ** noise.gridExponent;
+  const cut = noise.tail;
+  // Box-Muller on 53-bit uniforms (two 32-bit words each), in batches.
+  const batch = Math.min(n, 1 << 14);
+  const words = new Uint32Array(4 * batch);
+  let i = 0;
+  while (i < n) {
+    fillRandom(words);
+    for (let b = 0; b < batch && i < n; b++) {
+      const u1 = 1 - ((words[4 * b]! >>> 5) * 67108864 + (words[4 * b + 1]! >>> 6)) / 2 ** 53;
+      const u2 = ((words[4 * b + 2]! >>> 5) * 67108864 + (words[4 * b + 3]! >>> 6)) / 2 ** 53;
+      const r = Math.sqrt(-2 * Math.log(u1)); // u1 in (0, 1]
+      for (const z of [r * Math.cos(TWO_PI * u2), r * Math.sin(TWO_PI * u2)]) {
+        if (i >= n) break;
+        if (Math.abs(z) > cut) continue; // truncation: redraw (probability below 2^-kappa)
+        values[i] = Math.round((values[i]! + z * noise.std) / step) * step;
+        i++;
+      }
+    }
+  }
+  return values;
+}
