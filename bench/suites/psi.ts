@@ -279,7 +279,61 @@ export default defineSuite({
             `psi.js was not run at n = ${n}: its time (${(extrapolated / 60000).toFixed(1)} min) is extrapolated linearly from its 2^16 run in this suite.`,
           );
         }
-        if (!huge) await phases(ctx, pool2, `n=${n} x25519 ${workers} workers`, server, client);
+        if (!huge) {
+          await phases(ctx, pool2, `n=${n} x25519 ${workers} workers`, server, client);
+          // The Bloom filter option at the same rate: setup bytes per server element.
+          const bloom = await PsiServer.create({
+            items: server,
+            filter: 'bloom',
+            fpr: FPR,
+            maxClientItems: client.length,
+            pool: pool2,
+          });
+          ctx.metric(
+            `n=${n}: setup bytes per element unseen Bloom`,
+            (await bloom.setup()).length / n,
+          );
+        }
+      }
+
+      // Sum mode with the default 3072-bit Paillier key: the client's side (modulus proof check,
+      // validation of every ciphertext, own re-randomisation) and the server's decryption.
+      {
+        const n = 256;
+        const { server, client } = sets(n);
+        const s = await PsiServer.create({
+          items: server,
+          mode: 'sum',
+          values: server.map((_, i) => i),
+          maxClientItems: n,
+          pool: pool2,
+        });
+        const setup = await s.setup();
+        let expected = 0n;
+        for (let i = n / 2; i < n; i++) expected += BigInt(i);
+        await ctx.group({
+          name: `sum mode ${n} x ${n}, 3072-bit Paillier: request to sum`,
+          description:
+            'Client request, server response, client finish (modulus proof, ciphertext checks, masked re-randomised sum), server decryption, client unmasking. The setup is built once, outside the timing.',
+          unit: 'elements',
+          iterations: 3,
+          time: 0,
+          warmup: true,
+          tasks: [
+            {
+              name: 'unseen sum mode (x25519, 2 workers)',
+              role: 'unseen',
+              items: n,
+              fn: async () => {
+                const c = await PsiClient.create({ items: client, mode: 'sum', pool: pool2 });
+                const pending = await c.finish(setup, await s.respond(await c.request()));
+                const r = await c.finishSum(await s.respond(pending.sumQuery));
+                if (r.sum !== expected) throw new Error(`sum mode: ${r.sum}, expected ${expected}`);
+              },
+            },
+          ],
+        });
+        ctx.metric(`sum mode n=${n}: setup bytes per element (3072-bit)`, setup.length / n);
       }
       ctx.note(
         'unseen x25519 hashes with a batched RFC 9380 map and multiplies with node:crypto X25519; ristretto255 is pure JavaScript (@noble/curves) and is measured on 1,024 elements.',

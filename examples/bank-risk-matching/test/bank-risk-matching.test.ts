@@ -2,37 +2,20 @@
  * Runs the demo as a user would: two bank processes over a real TCP socket, and checks the
  * printed results against the known overlap of the generated CSV files.
  */
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { runScript } from '../../../test/utils/processes.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', join(root, 'src/main.ts'), ...args],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    child.on('exit', (code) => resolve({ code: code ?? 1, out }));
-  });
-}
-
 describe('bank risk matching (two processes over TCP)', () => {
   it('bank A finds exactly the shared IDs; both report bytes sent', async () => {
-    const { code, out } = await run(['--customers', '3000', '--risky', '1500', '--shared', '321']);
+    const { code, output: out } = await runScript(
+      join(root, 'src/main.ts'),
+      ['--customers', '3000', '--risky', '1500', '--shared', '321'],
+      { cwd: root, timeoutMs: 230_000 },
+    );
     expect(code, out).toBe(0);
     const results = out
       .split('\n')

@@ -300,6 +300,7 @@ export class PsiClient<M extends PsiMode = PsiMode, T extends Item = Item> {
             this.#set.bytes[i]!,
             s.sealedLabels!.subarray(pos * stride, (pos + 1) * stride),
             s.setupId,
+            s.labelSalt!,
           );
           if (plain === undefined) continue; // a filter false positive: the tag does not verify
           intersection.push(this.#set.items[i]!);

@@ -4,20 +4,32 @@
  * positive rate.
  *
  * GCS (Putze, Sanders, Singler, "Cache-, hash- and space-efficient Bloom filters", 2007; as in
- * BIP 158): each tag becomes a value `v = b * M + l` with a bucket `b` uniform in [0, n) and a
- * remainder `l` uniform in [0, M); the sorted values are delta-coded with a Golomb code of divisor
- * g = 2M/3 (unary quotient, truncated-binary remainder). The gaps are close to geometric with
- * mean M, for which the best divisor is about M ln 2 = 0.69 M; 2/3 keeps the arithmetic exact and
- * costs about log2(M) + 1.47 bits per element (g = M/2 would cost 1.54). A query matches a stored
- * value with probability about 1/M. Values are kept as (bucket, remainder) pairs so that every
- * quantity stays an exact double (M <= 2^51, a multiple of 3: sums stay below 3M < 2^53).
+ * BIP 158): each tag becomes a value `v = b * M + l` with a bucket `b = u1 mod n` and a remainder
+ * `l = u2 mod M`, where u1 and u2 are two independent 53-bit words of the tag; the sorted values
+ * are delta-coded with a Golomb code of divisor g = 2M/3 (unary quotient, truncated-binary
+ * remainder). The gaps are close to geometric with mean M, for which the best divisor is about
+ * M ln 2 = 0.69 M; 2/3 keeps the arithmetic exact and costs about log2(M) + 1.47 bits per element
+ * (g = M/2 would cost 1.54). Reduction modulo n and M is exact on doubles, so a remainder value
+ * has at most ceil(2^53 / M) preimages among the 2^53 words and a bucket at most ceil(2^53 / n):
+ * a query that is not in the set matches some stored value with probability at most
+ * (1 + n / 2^53) ceil(2^53 / M) / 2^53, the bound `gcsRange` (setup.ts) sizes M by. Values are
+ * kept as (bucket, remainder) pairs so that every quantity stays an exact double (M <= 2^51, a
+ * multiple of 3: sums stay below 3M < 2^53).
  *
- * Bloom filter (Bloom 1970; Kirsch and Mitzenmacher 2006 double hashing): m bits and k probes
- * for a per-query false-positive rate p: m = -n ln p / (ln 2)^2, k = round(m/n ln 2).
+ * Bloom filter (Bloom 1970): m bits and k probes. The k probe positions of a tag are independent
+ * and uniform: 48-bit words of SHA-512("unseen-psi-v1-bloom" || tag || counter), each reduced
+ * modulo m by rejection (a word at or above the largest multiple of m below 2^48 is skipped), so
+ * a query that is not in the set hits only with probability (X/m)^k for a filter with X bits set.
+ * (Double hashing, Kirsch and Mitzenmacher 2006, is not used: a query that shares a stored
+ * element's first position and step hits every probe, a floor of about n/m^2 per query.) The
+ * geometry starts from m = -n ln p / (ln 2)^2, k = round(m/n ln 2), with a margin for the spread
+ * of X, and the server checks the built filter: it grows m until (X/m)^k <= p, so the stated
+ * rate is a bound for the filter it publishes, not only on average.
  * @module
  */
-import { UnseenError } from '@unseen/core';
+import { UnseenError, utf8ToBytes } from '@unseen/core';
 import { TAG_BYTES } from './group.js';
+import { sha512 } from './sha.js';
 
 /** Largest per-query range M of a GCS: keeps every value of the code an exact double. */
 export const MAX_GCS_RANGE = 2 ** 51;
@@ -30,16 +42,13 @@ function u53(tags: Uint8Array, at: number): number {
   return hi * 2 ** 32 + lo;
 }
 
-/** floor(u / 2^53 * range), clamped below `range` (exact enough, and deterministic). */
-function scale(u: number, range: number): number {
-  const v = Math.floor((u / 2 ** 53) * range);
-  return v < range ? v : range - 1;
-}
-
-/** The (bucket, remainder) of tag `i` for a GCS with `n` buckets and range `m`. */
+/**
+ * The (bucket, remainder) of tag `i` for a GCS with `n` buckets and range `m`: two independent
+ * 53-bit words of the tag reduced modulo n and m (exact: `%` on doubles below 2^53 is exact).
+ */
 export function gcsValue(tags: Uint8Array, i: number, n: number, m: number): [number, number] {
   const at = i * TAG_BYTES;
-  return [scale(u53(tags, at), n), scale(u53(tags, at + 8), m)];
+  return [u53(tags, at) % n, u53(tags, at + 8) % m];
 }
 
 class BitWriter {
@@ -280,14 +289,43 @@ export function gcsLookup(gcs: Gcs, tags: Uint8Array, i: number): number[] {
   return found;
 }
 
-/** Bloom filter geometry for `n` elements at per-query false-positive rate `p`. */
+/** Largest number of Bloom probes (the setup stores k in a byte and refuses more). */
+export const MAX_BLOOM_PROBES = 64;
+
+/**
+ * Bloom filter geometry for `n` elements at per-query false-positive rate `p`: the smallest m
+ * (in steps of 0.05 %) whose expected fill plus four standard deviations still gives
+ * (fill)^k <= p, with k = round(m/n ln 2) capped at 64. The build then checks the actual fill.
+ */
 export function bloomGeometry(n: number, p: number): { bits: number; probes: number } {
   if (n === 0) return { bits: 8, probes: 1 };
-  const bits = Math.max(8, Math.ceil((-n * Math.log(p)) / Math.LN2 ** 2));
-  const probes = Math.min(64, Math.max(1, Math.round((bits / n) * Math.LN2)));
-  return { bits, probes };
+  let bits = Math.max(8, Math.ceil((-n * Math.log(p)) / Math.LN2 ** 2));
+  for (;;) {
+    const probes = Math.min(MAX_BLOOM_PROBES, Math.max(1, Math.round((bits / n) * Math.LN2)));
+    // occupancy of `bits` bins after probes * n uniform throws: mean and standard deviation
+    const balls = probes * n;
+    const empty = Math.exp(balls * Math.log1p(-1 / bits)); // (1 - 1/m)^(kn)
+    const variance = bits * empty * (1 - (1 + balls / bits) * empty);
+    const fill = 1 - empty + (4 * Math.sqrt(Math.max(variance, 0))) / bits;
+    if (fill < 1 && probes * Math.log(fill) <= Math.log(p)) return { bits, probes };
+    bits = Math.ceil(bits * 1.0005) + 1;
+  }
 }
 
+const BLOOM_DST = utf8ToBytes('unseen-psi-v1-bloom');
+/** Bytes of one probe word, and words per SHA-512 block. */
+const WORD_BYTES = 6;
+const WORDS_PER_BLOCK = 10;
+/** SHA-512 input: DST | tag | u32 block counter (one buffer, reused: JavaScript is single-threaded). */
+const probeInput = new Uint8Array(BLOOM_DST.length + TAG_BYTES + 4);
+probeInput.set(BLOOM_DST);
+const probeView = new DataView(probeInput.buffer);
+
+/**
+ * Visits the `probes` positions of tag `i` in a filter of `bits` bits, in order, until `visit`
+ * returns false: independent uniform positions from SHA-512(DST || tag || counter), 48-bit words
+ * reduced modulo `bits` by rejection.
+ */
 function bloomPositions(
   tags: Uint8Array,
   i: number,
@@ -295,18 +333,27 @@ function bloomPositions(
   probes: number,
   visit: (pos: number) => boolean,
 ): boolean {
-  const at = i * TAG_BYTES;
-  let pos = u53(tags, at) % bits;
-  const step = (u53(tags, at + 8) % bits) | 1;
-  for (let j = 0; j < probes; j++) {
-    if (!visit(pos)) return false;
-    pos += step % bits;
-    if (pos >= bits) pos -= bits;
+  const at = BLOOM_DST.length;
+  probeInput.set(tags.subarray(i * TAG_BYTES, (i + 1) * TAG_BYTES), at);
+  const limit = bits * Math.floor(2 ** 48 / bits); // words at or above it are skipped
+  let done = 0;
+  for (let block = 0; done < probes; block++) {
+    probeView.setUint32(at + TAG_BYTES, block);
+    const h = sha512(probeInput);
+    for (let w = 0; w < WORDS_PER_BLOCK && done < probes; w++) {
+      const o = w * WORD_BYTES;
+      const word =
+        ((h[o]! << 8) | h[o + 1]!) * 2 ** 32 +
+        (((h[o + 2]! << 24) | (h[o + 3]! << 16) | (h[o + 4]! << 8) | h[o + 5]!) >>> 0);
+      if (word >= limit) continue;
+      if (!visit(word % bits)) return false;
+      done++;
+    }
   }
   return true;
 }
 
-/** Builds a Bloom filter over the tags. */
+/** Builds a Bloom filter of the given geometry over the tags. */
 export function buildBloom(tags: Uint8Array, bits: number, probes: number): Uint8Array {
   const filter = new Uint8Array(Math.ceil(bits / 8));
   const count = tags.length / TAG_BYTES;
@@ -317,6 +364,41 @@ export function buildBloom(tags: Uint8Array, bits: number, probes: number): Uint
     });
   }
   return filter;
+}
+
+const POPCOUNT = Uint8Array.from({ length: 256 }, (_, b) => {
+  let c = 0;
+  for (let v = b; v > 0; v >>= 1) c += v & 1;
+  return c;
+});
+
+/**
+ * The false-positive rate of a built filter for a query that is not in it: (X/m)^k with X the
+ * number of set bits (exact for independent uniform probes).
+ */
+export function bloomRate(filter: Uint8Array, bits: number, probes: number): number {
+  let set = 0;
+  for (const b of filter) set += POPCOUNT[b]!;
+  return (set / bits) ** probes;
+}
+
+/**
+ * Sizes and builds a Bloom filter whose actual false-positive rate is at most `p`: starts from
+ * {@link bloomGeometry} and grows the filter by 1 % until the built filter meets `p` (its fill
+ * concentrates, so a second build is rare).
+ */
+export function bloomFilter(
+  tags: Uint8Array,
+  p: number,
+): { bits: number; probes: number; filter: Uint8Array } {
+  const n = tags.length / TAG_BYTES;
+  let { bits, probes } = bloomGeometry(n, p);
+  for (;;) {
+    const filter = buildBloom(tags, bits, probes);
+    if (n === 0 || bloomRate(filter, bits, probes) <= p) return { bits, probes, filter };
+    bits = Math.ceil(bits * 1.01) + 1;
+    probes = Math.min(MAX_BLOOM_PROBES, Math.max(1, Math.round((bits / n) * Math.LN2)));
+  }
 }
 
 /** True when every probe of tag `i` hits a set bit. */

@@ -8,7 +8,7 @@
  * group element, so tags of different suites or purposes never collide.
  * @module
  */
-import { utf8ToBytes } from '@unseen/core';
+import { utf8ToBytes, x25519Agree } from '@unseen/core';
 import { decodeLE } from './field25519.js';
 import { hashToCurve25519U } from './hash-curve25519.js';
 import {
@@ -18,7 +18,7 @@ import {
   ristrettoMultiply,
 } from './ristretto.js';
 import { sha256 } from './sha.js';
-import { GROUP_ORDER, x25519BlindingPair, x25519Key, x25519Multiply } from './x25519.js';
+import { GROUP_ORDER, x25519BlindingPair, x25519Key } from './x25519.js';
 
 /** The group suites: platform X25519 over curve25519, or ristretto255 in pure JavaScript. */
 export const SUITES = ['x25519', 'ristretto255'] as const;
@@ -78,7 +78,7 @@ export async function hashToGroup(
 ): Promise<Uint8Array> {
   if (suite === 'ristretto255') return ristrettoHash(data, offsets, DSTS.ristretto255, scalar);
   const hashed = hashToCurve25519U(data, offsets, DSTS.x25519);
-  return scalar === undefined ? hashed : x25519Multiply(scalar, hashed);
+  return scalar === undefined ? hashed : x25519Agree(scalar, hashed);
 }
 
 /**
@@ -92,7 +92,7 @@ export async function multiply(
   firstIndex = 0,
 ): Promise<Uint8Array> {
   return suite === 'x25519'
-    ? x25519Multiply(scalar, points, firstIndex)
+    ? x25519Agree(scalar, points, { firstIndex })
     : ristrettoMultiply(scalar, points, firstIndex);
 }
 

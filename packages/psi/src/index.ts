@@ -26,7 +26,7 @@ export {
   runPsiClient,
   runPsiServer,
 } from './run.js';
-export { PsiServer, type PsiServerOptions } from './server.js';
+export { type ClientItemLimits, PsiServer, type PsiServerOptions } from './server.js';
 export { decodeSetup, FILTERS, type FilterKind, type SetupData } from './setup.js';
 export type { SumValue } from './sum.js';
 export { psiTasks } from './tasks.js';

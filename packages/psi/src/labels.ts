@@ -1,16 +1,19 @@
 /**
  * Label encryption for the `labels` mode: the label of server item x is sealed with AES-256-GCM
- * (NIST SP 800-38D) under key = HKDF-SHA256(ikm = F(x), salt = setup id,
- * info = "unseen-psi-v1-label" || x) where F(x) is x's PRF value (the group element [k]H(x)).
- * Only a party that holds x and obtained F(x) from the server can derive the key; every key
- * seals one plaintext, so the fixed all-zero nonce is safe. Plaintexts are padded to a common
- * length so that ciphertext sizes do not reveal individual label lengths.
+ * (NIST SP 800-38D) under key = HKDF-SHA256 (RFC 5869) with ikm = F(x), salt = a random 32-byte
+ * salt drawn afresh for every setup build, info = "unseen-psi-v1-label" || setup id (16 bytes)
+ * || x, where F(x) is x's PRF value (the group element [k]H(x)). Only a party that holds x and
+ * obtained F(x) from the server can derive the key. Every key seals one plaintext: within a
+ * setup, x differs between labels; across setups, the salt differs, also when a server restarted
+ * from its exported secret (same k, same setup id) seals new labels. So the fixed all-zero nonce
+ * never meets one key twice (a repeated key and nonce would reveal label1 XOR label2 and the
+ * GHASH key). Plaintexts are padded to a common length so that ciphertext sizes do not reveal
+ * individual label lengths.
  *
  * node:crypto (synchronous, native) where present, WebCrypto elsewhere.
  * @module
  */
-import { concatBytes, UnseenError, utf8ToBytes } from '@unseen/core';
-import { copyBytes } from './bytes.js';
+import { concatBytes, nodeCrypto, UnseenError, utf8ToBytes } from '@unseen/core';
 import { ELEMENT_BYTES } from './group.js';
 
 /** Bytes of plaintext framing: a kind byte (0 bytes, 1 UTF-8 string) and a u32 length. */
@@ -21,53 +24,21 @@ export const GCM_TAG = 16;
 const INFO = utf8ToBytes('unseen-psi-v1-label');
 const NONCE = new Uint8Array(12);
 
-interface NodeGcm {
-  hkdfSync(
-    digest: string,
-    ikm: Uint8Array,
-    salt: Uint8Array,
-    info: Uint8Array,
-    len: number,
-  ): ArrayBuffer;
-  createCipheriv(
-    alg: string,
-    key: Uint8Array,
-    iv: Uint8Array,
-  ): {
-    update(d: Uint8Array): Uint8Array;
-    final(): Uint8Array;
-    getAuthTag(): Uint8Array;
-  };
-  createDecipheriv(
-    alg: string,
-    key: Uint8Array,
-    iv: Uint8Array,
-  ): {
-    setAuthTag(t: Uint8Array): void;
-    update(d: Uint8Array): Uint8Array;
-    final(): Uint8Array;
-  };
-}
+const node = nodeCrypto;
 
-function nodeCrypto(): NodeGcm | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.('node:crypto') as NodeGcm | undefined;
-  return typeof mod?.createCipheriv === 'function' ? mod : undefined;
-}
-
-const node = nodeCrypto();
-
-async function labelKey(
+/** The sealing key of one label: HKDF-SHA256(F(x), salt, INFO || setup id || x), 32 bytes. */
+export async function labelKey(
   element: Uint8Array,
   salt: Uint8Array,
+  setupId: Uint8Array,
   item: Uint8Array,
 ): Promise<Uint8Array> {
-  const info = new Uint8Array(concatBytes(INFO, item));
+  const info = new Uint8Array(concatBytes(INFO, setupId, item));
   if (node) return new Uint8Array(node.hkdfSync('sha256', element, salt, info, 32));
   const subtle = globalThis.crypto.subtle;
-  const base = await subtle.importKey('raw', copyBytes(element), 'HKDF', false, ['deriveBits']);
+  const base = await subtle.importKey('raw', element.slice(), 'HKDF', false, ['deriveBits']);
   const bits = await subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: copyBytes(salt), info },
+    { name: 'HKDF', hash: 'SHA-256', salt: salt.slice(), info },
     base,
     256,
   );
@@ -101,8 +72,8 @@ export function unframeLabel(plain: Uint8Array): string | Uint8Array {
 
 /**
  * Seals framed labels: `plains` holds `count` frames of `frameBytes` each; `elements` the
- * matching PRF values; items packed in `data` / `offsets`. Returns `count` ciphertexts of
- * `frameBytes + 16` bytes each.
+ * matching PRF values; items packed in `data` / `offsets`; `salt` the setup's fresh label salt.
+ * Returns `count` ciphertexts of `frameBytes + 16` bytes each.
  */
 export async function sealLabels(
   elements: Uint8Array,
@@ -110,6 +81,7 @@ export async function sealLabels(
   offsets: Uint32Array,
   plains: Uint8Array,
   frameBytes: number,
+  setupId: Uint8Array,
   salt: Uint8Array,
 ): Promise<Uint8Array> {
   const count = offsets.length - 1;
@@ -119,6 +91,7 @@ export async function sealLabels(
     const key = await labelKey(
       elements.subarray(i * ELEMENT_BYTES, (i + 1) * ELEMENT_BYTES),
       salt,
+      setupId,
       data.subarray(offsets[i]!, offsets[i + 1]!),
     );
     const plain = plains.subarray(i * frameBytes, (i + 1) * frameBytes);
@@ -129,13 +102,13 @@ export async function sealLabels(
       out.set(body, i * stride);
       out.set(c.getAuthTag(), i * stride + frameBytes);
     } else {
-      const k = await globalThis.crypto.subtle.importKey('raw', copyBytes(key), 'AES-GCM', false, [
+      const k = await globalThis.crypto.subtle.importKey('raw', key.slice(), 'AES-GCM', false, [
         'encrypt',
       ]);
       const sealed = await globalThis.crypto.subtle.encrypt(
         { name: 'AES-GCM', iv: NONCE },
         k,
-        copyBytes(plain),
+        plain.slice(),
       );
       out.set(new Uint8Array(sealed), i * stride);
     }
@@ -148,9 +121,10 @@ export async function openLabel(
   element: Uint8Array,
   item: Uint8Array,
   sealed: Uint8Array,
+  setupId: Uint8Array,
   salt: Uint8Array,
 ): Promise<Uint8Array | undefined> {
-  const key = await labelKey(element, salt, item);
+  const key = await labelKey(element, salt, setupId, item);
   const body = sealed.subarray(0, sealed.length - GCM_TAG);
   if (node) {
     try {
@@ -164,11 +138,11 @@ export async function openLabel(
     }
   }
   try {
-    const k = await globalThis.crypto.subtle.importKey('raw', copyBytes(key), 'AES-GCM', false, [
+    const k = await globalThis.crypto.subtle.importKey('raw', key.slice(), 'AES-GCM', false, [
       'decrypt',
     ]);
     return new Uint8Array(
-      await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: NONCE }, k, copyBytes(sealed)),
+      await globalThis.crypto.subtle.decrypt({ name: 'AES-GCM', iv: NONCE }, k, sealed.slice()),
     );
   } catch {
     return undefined;

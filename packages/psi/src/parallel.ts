@@ -5,7 +5,6 @@
  * @module
  */
 import { createPool, getDefaultPool, type Pool } from '@unseen/workers';
-import { copyBytes } from './bytes.js';
 import { ELEMENT_BYTES, type SuiteName, TAG_BYTES } from './group.js';
 import { pack } from './items.js';
 import { type Evaluated, psiTasks } from './tasks.js';
@@ -84,7 +83,7 @@ export async function multiplyElements(
     args.push([
       suite,
       scalar,
-      copyBytes(elements.subarray(from * ELEMENT_BYTES, to * ELEMENT_BYTES)),
+      elements.slice(from * ELEMENT_BYTES, to * ELEMENT_BYTES), // own buffer: transferred
       from,
       tags,
     ]);

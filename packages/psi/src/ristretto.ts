@@ -7,9 +7,8 @@
  * @module
  */
 import { ristretto255, ristretto255_hasher } from '@noble/curves/ed25519.js';
-import { randomBytes } from '@unseen/core';
+import { randomBytes, UnseenError } from '@unseen/core';
 import { decodeLE, encodeLE } from './field25519.js';
-import { invalidPoint } from './x25519.js';
 import { dstPrime, expandMessageXmd } from './xmd.js';
 
 const Point = ristretto255.Point;
@@ -57,6 +56,13 @@ export function ristrettoHash(
     out.set(p.toBytes(), 32 * i);
   }
   return out;
+}
+
+function invalidPoint(index: number, reason: string, cause?: unknown): UnseenError {
+  return new UnseenError('ERR_INVALID_POINT', `ristretto255 element ${index}: ${reason}`, {
+    details: { index },
+    ...(cause === undefined ? {} : { cause }),
+  });
 }
 
 /**

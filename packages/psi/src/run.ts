@@ -12,7 +12,6 @@
  * @module
  */
 import { aint, type Channel, UnseenError } from '@unseen/core';
-import { copyBytes } from './bytes.js';
 import {
   PsiClient as Client,
   DEFAULT_CHUNK_ITEMS,
@@ -22,8 +21,8 @@ import {
   type SumResult,
 } from './client.js';
 import type { Item } from './items.js';
-import type { PsiServer } from './server.js';
-import { encodeError, type PsiMode } from './wire.js';
+import type { ClientItemLimits, PsiServer } from './server.js';
+import { decodeEnvelope, encodeError, MSG, type PsiMode } from './wire.js';
 
 /** A progress report: `done` of `total` units of `phase`. */
 export interface PsiProgress {
@@ -41,8 +40,11 @@ interface RunCommon {
   onProgress?: (progress: PsiProgress) => void;
 }
 
-/** Options of {@link runPsiServer}. */
-export interface RunPsiServerOptions extends RunCommon {
+/**
+ * Options of {@link runPsiServer}. `minClientItems` / `maxClientItems` bound this client's set
+ * size (`ERR_POLICY_DENIED` before any element is evaluated; the client is told).
+ */
+export interface RunPsiServerOptions extends RunCommon, ClientItemLimits {
   /** The server (its setup is computed on first use and reused across runs). */
   server: PsiServer;
 }
@@ -95,6 +97,8 @@ export async function runPsiServer(
   const { server } = options;
   const recv = receiveOptions(options);
   const progress = options.onProgress ?? (() => {});
+  // Until the first request arrives the client's session is unknown: an error report then
+  // carries the all-zero session, which clients accept for error reports only.
   let session = new Uint8Array(16);
   let clientItems = 0;
   try {
@@ -106,14 +110,17 @@ export async function runPsiServer(
       for (;;) {
         const m = await channel.receive(recv);
         // session id sits after version and type; keep it for error reports
-        if (m.length >= 18) session = copyBytes(m.subarray(2, 18));
+        if (m.length >= 18) session = Uint8Array.from(m.subarray(2, 18));
         // the request's element count (body offset 22: suite, mode, total u32)
         if (m.length >= 28 && m[1] === 1)
           clientItems = new DataView(m.buffer, m.byteOffset).getUint32(24);
         yield m;
       }
     }
-    for await (const response of server.respondChunks(requests())) {
+    const limits: ClientItemLimits = {};
+    if (options.minClientItems !== undefined) limits.minClientItems = options.minClientItems;
+    if (options.maxClientItems !== undefined) limits.maxClientItems = options.maxClientItems;
+    for await (const response of server.respondChunks(requests(), limits)) {
       await channel.send(response);
       received++;
       progress({ phase: 'response', done: received, total: received });
@@ -142,6 +149,7 @@ export async function runPsiClient<M extends PsiMode = 'intersection', T extends
   const recv = receiveOptions(options);
   const progress = options.onProgress ?? (() => {});
   const chunkItems = options.chunkItems ?? DEFAULT_CHUNK_ITEMS;
+  let quiet = false;
   try {
     const setup = await channel.receive(recv);
     client.checkSetup(setup); // fail before any work when the setup does not fit
@@ -156,9 +164,16 @@ export async function runPsiClient<M extends PsiMode = 'intersection', T extends
     }
     const responses: Uint8Array[] = [];
     for (let i = 0; i < chunks; i++) {
-      responses.push(await channel.receive(recv));
+      const response = await channel.receive(recv);
+      // A server that refused the request reports it at once: stop waiting for more chunks.
+      decodeEnvelope(response, MSG.response, client.session);
+      responses.push(response);
       progress({ phase: 'response', done: i + 1, total: chunks });
     }
+    // Outside sum mode the server expects nothing after its response, and an error of finish can
+    // depend on the client's elements (a label that authenticates but is malformed): the client
+    // keeps it to itself, so the server cannot learn membership from an error report.
+    quiet = client.mode !== 'sum';
     const result = await client.finish(setup, responses);
     progress({ phase: 'finish', done: 1, total: 1 });
     let final: unknown = result;
@@ -172,6 +187,7 @@ export async function runPsiClient<M extends PsiMode = 'intersection', T extends
       bytesReceived: channel.bytesReceived,
     }) as (M extends 'sum' ? SumResult : FinishResult<M, T>) & PsiRunStats;
   } catch (e) {
+    if (quiet) throw e;
     return reportAndRethrow(channel, client.session, e);
   }
 }

@@ -20,17 +20,24 @@ import {
   bytesToHex,
   decodeMessage,
   newSessionId,
+  randomBytes,
   SESSION_ID_BYTES,
   shuffle,
   UnseenError,
 } from '@unseen/core';
-import { copyBytes } from './bytes.js';
-import { bloomGeometry, buildBloom, buildGcs, encodeGcs } from './filter.js';
+import { bloomFilter, buildGcs, encodeGcs } from './filter.js';
 import { ELEMENT_BYTES, isValidKey, newKey, SUITE_IDS, SUITES, type SuiteName } from './group.js';
 import { type Item, isWellFormed, pack, toItemSet } from './items.js';
 import { frameLabel, LABEL_FRAME, sealLabels } from './labels.js';
 import { type ComputeOptions, hashItems, multiplyElements } from './parallel.js';
-import { encodeSetup, FILTERS, type FilterKind, gcsRange, type SetupData } from './setup.js';
+import {
+  encodeSetup,
+  FILTERS,
+  type FilterKind,
+  gcsRange,
+  LABEL_SALT_BYTES,
+  type SetupData,
+} from './setup.js';
 import {
   checkValues,
   createSumServerState,
@@ -72,7 +79,7 @@ export interface PsiServerOptions<M extends PsiMode = PsiMode> extends ComputeOp
   labelBytes?: number;
   /** sum mode: one non-negative integer per item (same order as `items`). */
   values?: readonly SumValue[];
-  /** sum mode: Paillier modulus bits (default 2048, i.e. 112-bit security; 3072 for 128-bit). */
+  /** sum mode: Paillier modulus bits (default 3072, i.e. 128-bit security; 2048 for 112-bit). */
   paillierBits?: number;
   /**
    * The output of {@link PsiServer.exportSecret} of an earlier server over the same items and
@@ -84,6 +91,19 @@ export interface PsiServerOptions<M extends PsiMode = PsiMode> extends ComputeOp
 
 /** Sessions a sum-mode server remembers between response and sum query. */
 const MAX_PENDING_SUMS = 1024;
+
+/**
+ * Client set sizes one answer accepts, checked from the request's declared total before any
+ * element is evaluated: e.g. a minimum cohort, so that a tiny query set cannot single out a
+ * record, or the exact size a client announced. Unlike `maxClientItems` of the setup, they may
+ * differ from one client to the next.
+ */
+export interface ClientItemLimits {
+  /** Smallest accepted client set (default 0). */
+  minClientItems?: number;
+  /** Largest accepted client set (default: what the setup allows). */
+  maxClientItems?: number;
+}
 
 /** A PSI server: computes its setup once and answers any number of client requests. */
 export class PsiServer<M extends PsiMode = PsiMode> {
@@ -173,7 +193,7 @@ export class PsiServer<M extends PsiMode = PsiMode> {
       1,
       2 ** 28,
     );
-    if (filter === 'gcs') gcsRange(fpr, maxClientItems); // raises early when out of range
+    gcsRange(fpr, maxClientItems); // raises early when the per-lookup rate is out of range
     let labels: (string | Uint8Array)[] | undefined;
     let labelBytes = 0;
     if (mode === 'labels') {
@@ -289,10 +309,10 @@ export class PsiServer<M extends PsiMode = PsiMode> {
       filterBytes: new Uint8Array(0),
     };
     if (this.#filter === 'bloom') {
-      const { bits, probes } = bloomGeometry(n, this.#fpr / this.#maxClientItems);
+      const { bits, probes, filter } = bloomFilter(tags!, this.#fpr / this.#maxClientItems);
       s.bloomBits = bits;
       s.bloomProbes = probes;
-      s.filterBytes = buildBloom(tags!, bits, probes);
+      s.filterBytes = filter;
       return encodeSetup(s);
     }
     const m = gcsRange(this.#fpr, this.#maxClientItems);
@@ -315,7 +335,16 @@ export class PsiServer<M extends PsiMode = PsiMode> {
       }
       const { data, offsets } = pack(sortedItems);
       s.labelFrameBytes = frame;
-      s.sealedLabels = await sealLabels(sortedElements, data, offsets, plains, frame, this.setupId);
+      s.labelSalt = randomBytes(LABEL_SALT_BYTES); // fresh per build: no key seals twice
+      s.sealedLabels = await sealLabels(
+        sortedElements,
+        data,
+        offsets,
+        plains,
+        frame,
+        this.setupId,
+        s.labelSalt,
+      );
     }
     if (this.mode === 'sum') {
       Object.assign(
@@ -328,14 +357,16 @@ export class PsiServer<M extends PsiMode = PsiMode> {
 
   /**
    * Answers one message: a whole request (one chunk) or, in sum mode, a sum query.
+   * @param limits the client set sizes this answer accepts (e.g. a policy's minimum cohort)
    * @throws UnseenError `ERR_MALFORMED_MESSAGE`, `ERR_PARAMETER_MISMATCH` (suite, mode, too many
-   * elements), `ERR_INVALID_POINT`, `ERR_UNEXPECTED_MESSAGE` (a chunk of a multi-chunk request:
-   * use {@link PsiServer.respondChunks}), `ERR_SESSION_MISMATCH` (sum query of an unknown session)
+   * elements), `ERR_POLICY_DENIED` (a set size outside `limits`), `ERR_INVALID_POINT`,
+   * `ERR_UNEXPECTED_MESSAGE` (a chunk of a multi-chunk request: use
+   * {@link PsiServer.respondChunks}), `ERR_SESSION_MISMATCH` (sum query of an unknown session)
    */
-  async respond(message: Uint8Array): Promise<Uint8Array> {
+  async respond(message: Uint8Array, limits: ClientItemLimits = {}): Promise<Uint8Array> {
     const type = peekType(message);
     if (type === MSG.sumQuery) return this.#answerSum(message);
-    const chunk = this.#checkChunk(decodeChunk(MSG.request, message));
+    const chunk = this.#checkChunk(decodeChunk(MSG.request, message), limits);
     if (chunk.count !== 1 || chunk.elements.length / ELEMENT_BYTES !== chunk.total) {
       throw new UnseenError(
         'ERR_UNEXPECTED_MESSAGE',
@@ -356,6 +387,7 @@ export class PsiServer<M extends PsiMode = PsiMode> {
    */
   async *respondChunks(
     requests: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+    limits: ClientItemLimits = {},
   ): AsyncGenerator<Uint8Array> {
     const shuffled = this.mode === 'cardinality' || this.mode === 'sum';
     let head: Chunk | undefined;
@@ -364,7 +396,7 @@ export class PsiServer<M extends PsiMode = PsiMode> {
     const held: Uint8Array[] = [];
     const sizes: number[] = [];
     for await (const message of requests) {
-      const chunk = this.#checkChunk(decodeChunk(MSG.request, message, head?.session));
+      const chunk = this.#checkChunk(decodeChunk(MSG.request, message, head?.session), limits);
       if (head === undefined) head = chunk;
       const n = chunk.elements.length / ELEMENT_BYTES;
       if (
@@ -412,7 +444,7 @@ export class PsiServer<M extends PsiMode = PsiMode> {
     }
   }
 
-  #checkChunk(chunk: Chunk): Chunk {
+  #checkChunk(chunk: Chunk, limits: ClientItemLimits): Chunk {
     if (chunk.suite !== this.suite || chunk.mode !== this.mode) {
       throw new UnseenError(
         'ERR_PARAMETER_MISMATCH',
@@ -424,6 +456,16 @@ export class PsiServer<M extends PsiMode = PsiMode> {
         'ERR_PARAMETER_MISMATCH',
         `request of ${chunk.total} elements, the setup is sized for ${this.#maxClientItems}`,
         { details: { total: chunk.total, maxClientItems: this.#maxClientItems } },
+      );
+    }
+    const min = aint(limits.minClientItems ?? 0, 'minClientItems', 0);
+    const max = aint(limits.maxClientItems ?? Number.MAX_SAFE_INTEGER, 'maxClientItems', 0);
+    if (chunk.total < min || chunk.total > max) {
+      // Refused before any element is evaluated.
+      throw new UnseenError(
+        'ERR_POLICY_DENIED',
+        `request of ${chunk.total} elements; this answer accepts ${min === max ? `exactly ${min}` : `${min} to ${max}`}`,
+        { details: { reason: 'client-items-out-of-range', total: chunk.total, min, max } },
       );
     }
     return chunk;
@@ -554,9 +596,9 @@ function parseSecret(
       `secret: exported by a server of another suite than ${suite}`,
     );
   }
-  const setupId = copyBytes(r.bytes(SESSION_ID_BYTES, 'setup id'));
-  const key = copyBytes(r.bytes(32, 'key'));
-  const paillier = mode === 'sum' ? copyBytes(r.varBytes('Paillier private key')) : undefined;
+  const setupId = r.bytes(SESSION_ID_BYTES, 'setup id').slice();
+  const key = r.bytes(32, 'key').slice();
+  const paillier = mode === 'sum' ? r.varBytes('Paillier private key').slice() : undefined;
   r.end();
   if (!isValidKey(suite, key))
     throw new UnseenError('ERR_INVALID_ARGUMENT', 'secret: not a valid key');

@@ -6,16 +6,9 @@
  * @module
  */
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from '@noble/hashes/sha2.js';
+import { nodeCrypto } from '@unseen/core';
 
-type OneShot = (algorithm: string, data: Uint8Array, encoding: 'buffer') => Uint8Array;
-
-function nodeHash(): OneShot | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.('node:crypto') as { hash?: OneShot } | undefined;
-  return typeof mod?.hash === 'function' ? mod.hash : undefined;
-}
-
-const native = nodeHash();
+const native = typeof nodeCrypto?.hash === 'function' ? nodeCrypto.hash : undefined;
 
 /** SHA-512 of `data`. */
 export const sha512: (data: Uint8Array) => Uint8Array = native

@@ -11,9 +11,20 @@
  * response is shuffled as in cardinality mode, and each entry carries a 64-bit check value so a
  * filter false positive never adds a wrong value.
  *
+ * Against a server that builds its setup maliciously, the client (1) checks the proof that the
+ * Paillier modulus n is coprime to phi(n) (modulus-proof.ts), (2) validates every ciphertext of
+ * the setup, matched or not, so that whether it sends a query never depends on its matches, and
+ * (3) re-randomises with its own r^n for a uniform unit r (Paillier's textbook randomness), never
+ * with the DJN base hs the server published: a server could publish an hs of small order (hs =
+ * -1 passes every check a client can make on it) and then recognise its own ciphertexts' random
+ * factors in the query. With n proven sound, the query is uniform in Z*_{n^2} whatever the setup
+ * holds (see modulus-proof.ts), so the server learns nothing from it but sum + rho.
+ *
  * Messages: after the response, client -> server `sum query` (type 3) with the masked,
  * re-randomised E(sum + rho); server -> client `sum answer` (type 4) with sum + rho mod n. The
- * server answers one query per session it responded to, and only queries of its own setup.
+ * server answers one query per session it responded to, and only queries of its own setup; as a
+ * session id is any 16 bytes the client chooses, this is bookkeeping, not a limit on what a
+ * malicious client can ask (see the README).
  * @module
  */
 import { bytesToHex, equalBytes, randomBytes, UnseenError } from '@unseen/core';
@@ -97,7 +108,15 @@ export async function sumSetupExtras(
   }
   const publicKey = state.publicKey.toBytes();
   const ciphertexts = await encryptValues(publicKey, sorted, compute);
-  return { publicKey, ciphertextBytes: state.publicKey.ciphertextBytes, checks, ciphertexts };
+  const { proveCoprime } = await import('./modulus-proof.js');
+  const { p, q } = state.privateKey.primes;
+  return {
+    publicKey,
+    modulusProof: proveCoprime(p, q),
+    ciphertextBytes: state.publicKey.ciphertextBytes,
+    checks,
+    ciphertexts,
+  };
 }
 
 function toBigint(bytes: Uint8Array): bigint {
@@ -119,9 +138,13 @@ function uniformBelow(n: bigint, bytes: number): bigint {
 }
 
 /**
- * Client: multiplies the matched ciphertexts into E(sum), adds a fresh mask and re-randomises.
+ * Client: checks the setup's Paillier key and every ciphertext (whatever matched), multiplies the
+ * matched ciphertexts into E(sum), adds a fresh mask and re-randomises with its own randomness.
+ * Every check runs on the whole setup before the matches are used, so an error never depends on
+ * which entries matched.
  * @param matched setup positions (GCS order) of the matched entries
- * @throws UnseenError `ERR_MALFORMED_MESSAGE` (a ciphertext or the key of the setup is invalid)
+ * @throws UnseenError `ERR_MALFORMED_MESSAGE` (a ciphertext or the key of the setup is invalid),
+ * `ERR_INTEGRITY` (the modulus proof fails)
  */
 export async function sumQuery(
   setup: SetupData,
@@ -142,11 +165,12 @@ export async function sumQuery(
       'setup: ciphertext size does not match the public key',
     );
   }
-  const cts = matched.map((pos) =>
-    pk.decodeCiphertext(setup.ciphertexts!.subarray(pos * size, (pos + 1) * size)),
-  );
+  const { verifyCoprime } = await import('./modulus-proof.js');
+  verifyCoprime(pk.n, setup.modulusProof!);
+  const all = pk.decodeCiphertexts(setup.ciphertexts!); // validates every entry, matched or not
   const mask = uniformBelow(pk.n, pk.modulusBytes);
-  const masked = pk.rerandomize(pk.addPlain(pk.sum(cts), mask));
+  // 'full': r^n for a uniform unit r drawn here; the server's DJN base hs is never used.
+  const masked = pk.rerandomize(pk.addPlain(pk.sum(matched.map((pos) => all[pos]!)), mask), 'full');
   return {
     state: { mask, modulus: pk.n, modulusBytes: pk.modulusBytes, cardinality: matched.length },
     query: encodeSumQuery(session, setup.setupId, pk.encodeCiphertext(masked)),

@@ -23,7 +23,6 @@ import {
   SESSION_ID_BYTES,
   UnseenError,
 } from '@unseen/core';
-import { copyBytes } from './bytes.js';
 import { ELEMENT_BYTES, SUITE_IDS, SUITES, type SuiteName } from './group.js';
 
 /** Protocol version spoken by this implementation. */
@@ -114,8 +113,7 @@ export function decodeChunk(type: 1 | 2, bytes: Uint8Array, session?: Uint8Array
   const r = new ByteReader(msg.body, what);
   const suite = suiteFromId(r.u8('suite'), what);
   const mode = modeFromId(r.u8('mode'), what);
-  const setupId =
-    type === MSG.response ? copyBytes(r.bytes(SESSION_ID_BYTES, 'setup id')) : undefined;
+  const setupId = type === MSG.response ? r.bytes(SESSION_ID_BYTES, 'setup id').slice() : undefined;
   const total = r.u32('total');
   const index = r.u32('chunk index');
   const count = r.u32('chunk count');
@@ -132,10 +130,10 @@ export function decodeChunk(type: 1 | 2, bytes: Uint8Array, session?: Uint8Array
   if (first + n > total) fail('chunk extends past the total');
   if (n * ELEMENT_BYTES !== r.remaining)
     fail(`expected ${n * ELEMENT_BYTES} element bytes, got ${r.remaining}`);
-  const elements = copyBytes(r.bytes(n * ELEMENT_BYTES, 'elements'));
+  const elements = r.bytes(n * ELEMENT_BYTES, 'elements').slice();
   r.end();
   const chunk: Chunk = {
-    session: copyBytes(msg.session),
+    session: msg.session.slice(),
     suite,
     mode,
     total,
@@ -148,13 +146,19 @@ export function decodeChunk(type: 1 | 2, bytes: Uint8Array, session?: Uint8Array
   return chunk;
 }
 
-/** The envelope checks every PSI message gets; an error message from the peer is raised. */
+/**
+ * The envelope checks every PSI message gets; an error message from the peer is raised. An
+ * error report may carry the all-zero session: a server that fails before the client's request
+ * arrived (a timeout, its setup) cannot know the session yet.
+ */
 export function decodeEnvelope(bytes: Uint8Array, type: number, session?: Uint8Array): Message {
-  const msg = decodeMessage(bytes, {
-    version: PSI_VERSION,
-    type: [type, MSG.error],
-    ...(session === undefined ? {} : { session }),
-  });
+  const msg = decodeMessage(bytes, { version: PSI_VERSION, type: [type, MSG.error] });
+  if (msg.type === MSG.error && (session === undefined || msg.session.every((b) => b === 0))) {
+    throw decodeError(msg.body);
+  }
+  if (session === undefined) return msg;
+  // The session check (ERR_SESSION_MISMATCH), then a same-session error report.
+  decodeMessage(bytes, { version: PSI_VERSION, type: [type, MSG.error], session });
   if (msg.type === MSG.error) throw decodeError(msg.body);
   return msg;
 }
@@ -203,10 +207,10 @@ export function decodeSumQuery(bytes: Uint8Array): {
 } {
   const msg = decodeEnvelope(bytes, MSG.sumQuery);
   const r = new ByteReader(msg.body, 'sum query');
-  const setupId = copyBytes(r.bytes(SESSION_ID_BYTES, 'setup id'));
-  const ciphertext = copyBytes(r.varBytes('ciphertext', 1 << 16));
+  const setupId = r.bytes(SESSION_ID_BYTES, 'setup id').slice();
+  const ciphertext = r.varBytes('ciphertext', 1 << 16).slice();
   r.end();
-  return { session: copyBytes(msg.session), setupId, ciphertext };
+  return { session: msg.session.slice(), setupId, ciphertext };
 }
 
 /** Sum answer (type 4): the decrypted masked sum, big-endian. */
@@ -219,7 +223,7 @@ export function encodeSumAnswer(session: Uint8Array, value: Uint8Array): Uint8Ar
 export function decodeSumAnswer(bytes: Uint8Array, session: Uint8Array): Uint8Array {
   const msg = decodeEnvelope(bytes, MSG.sumAnswer, session);
   const r = new ByteReader(msg.body, 'sum answer');
-  const value = copyBytes(r.varBytes('value', 1 << 16));
+  const value = r.varBytes('value', 1 << 16).slice();
   r.end();
   return value;
 }

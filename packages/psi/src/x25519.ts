@@ -1,9 +1,8 @@
 /**
- * The `x25519` group suite: the prime-order subgroup of curve25519 seen through u-coordinates,
- * with scalar multiplication by the platform's X25519 (RFC 7748): node:crypto `diffieHellman`
- * with a key object imported from JWK (measured here about 2.5x faster than WebCrypto's import
- * and derive, and 30x faster than pure JavaScript), or WebCrypto `deriveBits` where node:crypto
- * is absent.
+ * The scalars of the `x25519` group suite: the prime-order subgroup of curve25519 seen through
+ * u-coordinates, multiplied by @unseen/core's `x25519Agree` (RFC 7748; node:crypto with keys
+ * imported from JWK, about 2.5x faster than WebCrypto and 30x faster than pure JavaScript, else
+ * WebCrypto, else @noble/curves), which also validates every input element.
  *
  * Why u-coordinates suffice: X25519 computes u([c]Q) from u(Q), and u(-Q) = u(Q), so the suite is
  * the group G / {+-1} with G of prime order l; the map x -> u([k]H(x)) is a well-defined PRF for a
@@ -16,13 +15,12 @@
  * clamped representative c2 (about every second draw), so that [c2][c1] is the identity on the
  * subgroup. Because clamped scalars are multiples of the cofactor 8, a small-order input (or the
  * small-order part of a mixed one) is sent to the identity, which X25519 reports as an all-zero
- * output; both backends refuse that, and this module raises `ERR_INVALID_POINT`.
+ * output; core refuses that with `ERR_INVALID_POINT`, as it refuses non-canonical encodings.
  * @module
  */
 import { ristretto255 } from '@noble/curves/ed25519.js';
-import { randomBytes, UnseenError } from '@unseen/core';
-import { copyBytes } from './bytes.js';
-import { decodeLE, encodeLE, P } from './field25519.js';
+import { randomBytes } from '@unseen/core';
+import { decodeLE, encodeLE } from './field25519.js';
 
 /** The prime order l of the curve25519 subgroup (RFC 7748 section 4.1). */
 export const GROUP_ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
@@ -76,147 +74,4 @@ export function x25519BlindingPair(): { blind: Uint8Array; unblind: Uint8Array }
     const inverse = clampedRepresentative(Fn.inv(residue));
     if (inverse !== undefined) return { blind, unblind: toBytes(inverse) };
   }
-}
-
-/** True when 32 bytes at `offset` are a canonical u-coordinate (bit 255 clear, value below p). */
-export function isCanonicalU(bytes: Uint8Array, offset: number): boolean {
-  if (bytes[offset + 31]! & 0x80) return false;
-  if (bytes[offset + 31] !== 0x7f) return true;
-  for (let i = 30; i >= 1; i--) if (bytes[offset + i] !== 0xff) return true;
-  return bytes[offset]! < 0xed; // the top 255 bits equal those of p: compare the low byte
-}
-
-/** Raises ERR_INVALID_POINT for element `index` (no secret in the message). */
-export function invalidPoint(index: number, reason: string, cause?: unknown): UnseenError {
-  return new UnseenError('ERR_INVALID_POINT', `element ${index}: ${reason}`, {
-    details: { index },
-    ...(cause === undefined ? {} : { cause }),
-  });
-}
-
-interface NodeCrypto {
-  createPrivateKey(input: { key: Uint8Array; format: 'der'; type: 'pkcs8' }): unknown;
-  createPublicKey(input: { key: { kty: string; crv: string; x: string }; format: 'jwk' }): unknown;
-  diffieHellman(input: { privateKey: unknown; publicKey: unknown }): Uint8Array;
-}
-
-function nodeCrypto(): NodeCrypto | undefined {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const mod = proc?.getBuiltinModule?.('node:crypto') as NodeCrypto | undefined;
-  return typeof mod?.diffieHellman === 'function' ? mod : undefined;
-}
-
-const node = nodeCrypto();
-
-/** PKCS#8 DER prefix of an X25519 private key (RFC 8410): the 32 key bytes follow. */
-const PKCS8_PREFIX = Uint8Array.from([
-  0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x6e, 0x04, 0x22, 0x04, 0x20,
-]);
-
-function pkcs8(scalar: Uint8Array): Uint8Array<ArrayBuffer> {
-  const der = new Uint8Array(PKCS8_PREFIX.length + 32);
-  der.set(PKCS8_PREFIX);
-  der.set(scalar, PKCS8_PREFIX.length);
-  return der;
-}
-
-const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** base64url without padding of 32 bytes (43 characters), as JWK wants it (RFC 8037). */
-function b64url32(bytes: Uint8Array, offset: number): string {
-  let s = '';
-  let i = offset;
-  const end = offset + 30;
-  for (; i < end; i += 3) {
-    const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8) | bytes[i + 2]!;
-    s += B64URL[n >>> 18]! + B64URL[(n >>> 12) & 63]! + B64URL[(n >>> 6) & 63]! + B64URL[n & 63]!;
-  }
-  const n = (bytes[i]! << 16) | (bytes[i + 1]! << 8);
-  return s + B64URL[n >>> 18]! + B64URL[(n >>> 12) & 63]! + B64URL[(n >>> 6) & 63]!;
-}
-
-/**
- * X25519(scalar, u) for every 32-byte u-coordinate in `points`, validating each: canonical
- * encoding, and a non-identity result (which rejects every small-order input).
- * @param scalar 32 bytes, already clamped (clamping is idempotent)
- * @param firstIndex index of `points`' first element in the caller's list, for error messages
- * @throws UnseenError `ERR_INVALID_POINT`, `ERR_UNSUPPORTED`
- */
-export async function x25519Multiply(
-  scalar: Uint8Array,
-  points: Uint8Array,
-  firstIndex = 0,
-): Promise<Uint8Array> {
-  const count = points.length / 32;
-  const out = new Uint8Array(points.length);
-  for (let i = 0; i < count; i++) {
-    if (!isCanonicalU(points, 32 * i)) throw invalidPoint(firstIndex + i, 'non-canonical encoding');
-  }
-  if (node !== undefined) {
-    const privateKey = node.createPrivateKey({ key: pkcs8(scalar), format: 'der', type: 'pkcs8' });
-    for (let i = 0; i < count; i++) {
-      let shared: Uint8Array;
-      try {
-        const publicKey = node.createPublicKey({
-          key: { kty: 'OKP', crv: 'X25519', x: b64url32(points, 32 * i) },
-          format: 'jwk',
-        });
-        shared = node.diffieHellman({ privateKey, publicKey });
-      } catch (cause) {
-        throw invalidPoint(firstIndex + i, 'small-order point', cause);
-      }
-      out.set(shared, 32 * i);
-    }
-    return out;
-  }
-  const subtle = globalThis.crypto?.subtle;
-  if (subtle === undefined) {
-    throw new UnseenError('ERR_UNSUPPORTED', 'X25519 needs node:crypto or WebCrypto');
-  }
-  let privateKey: CryptoKey;
-  try {
-    privateKey = await subtle.importKey('pkcs8', pkcs8(scalar), { name: 'X25519' }, false, [
-      'deriveBits',
-    ]);
-  } catch (cause) {
-    throw new UnseenError('ERR_UNSUPPORTED', 'this platform has no WebCrypto X25519', { cause });
-  }
-  // Bounded concurrency: WebCrypto calls are asynchronous; 64 in flight amortise the promise cost.
-  const WINDOW = 64;
-  for (let start = 0; start < count; start += WINDOW) {
-    const end = Math.min(count, start + WINDOW);
-    const jobs: Promise<void>[] = [];
-    for (let i = start; i < end; i++) {
-      jobs.push(
-        (async () => {
-          try {
-            const publicKey = await subtle.importKey(
-              'raw',
-              copyBytes(points.subarray(32 * i, 32 * i + 32)),
-              { name: 'X25519' },
-              false,
-              [],
-            );
-            const bits = await subtle.deriveBits(
-              { name: 'X25519', public: publicKey },
-              privateKey,
-              256,
-            );
-            out.set(new Uint8Array(bits), 32 * i);
-          } catch (cause) {
-            throw invalidPoint(firstIndex + i, 'small-order point', cause);
-          }
-        })(),
-      );
-    }
-    await Promise.all(jobs);
-  }
-  return out;
-}
-
-/** The integer value of a canonical u-coordinate (tests and diagnostics). */
-export function uToBigint(bytes: Uint8Array, offset = 0): bigint {
-  const u = decodeLE(bytes, offset);
-  if (u >= P) throw invalidPoint(0, 'non-canonical encoding');
-  return u;
 }

@@ -74,8 +74,10 @@ describe('Golomb-compressed set', () => {
     expect(codes).toEqual(Array(4).fill('ERR_MALFORMED_MESSAGE'));
   });
 
-  it('refuses parameters below 2^-51 per lookup', () => {
-    expect(() => gcsRange(1e-12, 2 ** 20)).toThrow(/2\^-51/);
+  it('refuses parameters below 5 / 2^53 (about 2^-50.7) per lookup', () => {
+    expect(() => gcsRange(1e-12, 2 ** 20)).toThrow(/2\^-50\.7/);
+    expect(() => gcsRange(4.9 * 2 ** -53, 1)).toThrow(/2\^-50\.7/);
+    expect(gcsRange(6 * 2 ** -53, 1)).toBeLessThanOrEqual(2 ** 51);
   });
 });
 
