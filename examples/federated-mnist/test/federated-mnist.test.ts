@@ -17,12 +17,21 @@ describe('federated MNIST example', () => {
     expect(Buffer.from(b.y.buffer).equals(Buffer.from(a.y.buffer))).toBe(true);
   });
 
-  it('runs plain, secure, DP and non-IID on a slice and writes the plot', async () => {
+  it('runs plain, secure, DP, homomorphic and non-IID on a slice and writes the plot', async () => {
     const out = mkdtempSync(join(tmpdir(), 'fedmnist-'));
     try {
       const lines: string[] = [];
-      const r = await main({ quick: true, nonIid: true, out, print: (l) => lines.push(l) });
-      expect(r.runs.map((x) => x.name)).toHaveLength(5);
+      const r = await main({
+        quick: true,
+        nonIid: true,
+        homomorphic: true,
+        out,
+        print: (l) => lines.push(l),
+      });
+      expect(r.runs.map((x) => x.name)).toHaveLength(6);
+      // BFV aggregation sums the same fixed-point encoding exactly: the same model as secure.
+      expect(r.runs[3]!.name).toBe('homomorphic');
+      expect(r.runs[3]!.finalAccuracy).toBe(r.runs[1]!.finalAccuracy);
       // plain and secure train the same model up to fixed-point error
       expect(Math.abs(r.runs[0]!.finalAccuracy - r.runs[1]!.finalAccuracy)).toBeLessThanOrEqual(
         0.005,

@@ -1,10 +1,11 @@
 /**
  * @unseen/federated: federated averaging (McMahan et al. 2017) as sans-I/O server and client
- * state machines with Channel runners; plain, secure (SecAgg) or homomorphic (CKKS)
+ * state machines with Channel runners; plain, secure (SecAgg) or homomorphic (BFV)
  * aggregation; client-level differential privacy with a Rényi-DP accountant; reference models
  * (softmax regression, a one-hidden-layer MLP) in typed arrays; and a simulator for research.
  * @module
  */
+export * from './aggregation/encoding.js';
 export * from './aggregation/homomorphic.js';
 export * from './aggregation/plain.js';
 export * from './aggregation/secure.js';

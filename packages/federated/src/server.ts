@@ -367,6 +367,7 @@ export class FedAvgServer {
         q = size / (dp?.population ?? ids.length);
       }
       const agg = await this.#aggregator.begin({
+        session: this.session,
         round,
         shape: this.#shape,
         sampled,
@@ -410,7 +411,9 @@ export class FedAvgServer {
   }
 
   /**
-   * Starts an evaluation of the current model over the `available` clients.
+   * Starts an evaluation of the current model over the `available` clients. Under DP it is
+   * skipped (each client's loss and metrics would be released outside the privacy accounting):
+   * evaluate on the server's own data instead.
    * @throws UnseenError `ERR_INVALID_STATE` while another phase runs
    */
   startEvaluate(available: readonly string[]): Promise<Outbox> {
@@ -421,11 +424,17 @@ export class FedAvgServer {
       const ids = this.#checkIds(available);
       const round = this.#round;
       const size = this.numEvaluateClients(ids.length);
-      if (ids.length < this.minAvailableClients || size > ids.length || size === 0) {
+      const refuse =
+        this.dp !== undefined
+          ? "federated evaluation releases each client's loss and metrics, outside the DP accounting: evaluate centrally under DP"
+          : ids.length < this.minAvailableClients || size > ids.length || size === 0
+            ? `${ids.length} clients available for an evaluation of ${size}`
+            : undefined;
+      if (refuse !== undefined) {
         this.#lastEvaluate = {
           round,
           status: 'skipped',
-          reason: `${ids.length} clients available for an evaluation of ${size}`,
+          reason: refuse,
           sampled: [],
           failures: [],
           metrics: {},

@@ -6,9 +6,10 @@
  * model (or any `train` callback), and every round is logged for CSV/JSON and plotted as SVG.
  * @module
  */
-import { aint, anumber, type Channel, memoryChannelPair } from '@unseen/core';
+import { aint, anumber, type Channel, generateSigningKey, memoryChannelPair } from '@unseen/core';
 import {
-  createCkksKeyHolder,
+  createHomomorphicKeyHolder,
+  federatedKeyHolder,
   homomorphicAggregator,
   homomorphicClientAggregator,
 } from './aggregation/homomorphic.js';
@@ -60,7 +61,8 @@ export interface SimulateOptions {
   acceptFailures?: boolean;
   /**
    * The aggregation protocol: 'plain' (default), 'secure' (secure aggregation), 'homomorphic'
-   * (CKKS, with a key holder created for the run), or any {@link AggregationPlugin}.
+   * (BFV, with a key holder created for the run and a signing key per client), or any
+   * {@link AggregationPlugin}.
    */
   aggregation?: 'plain' | 'secure' | 'homomorphic' | AggregationPlugin;
   /** Clipping range and encoding of 'secure' and 'homomorphic' (default clip 1). */
@@ -92,6 +94,8 @@ export interface SimulationResult {
   /** An SVG plot of test accuracy against rounds. */
   svg(title?: string): string;
 }
+
+const clientId = (i: number): string => `client-${String(i).padStart(3, '0')}`;
 
 /** A channel whose sends can be switched off, to simulate a client that goes silent. */
 class MutableChannel implements Channel {
@@ -158,16 +162,31 @@ export async function simulateFederated(options: SimulateOptions): Promise<Simul
       options.dp === undefined
         ? (encoding.maxExamples ?? Math.max(...datasets.map((d) => d.count)))
         : 1;
-    const holder = await createCkksKeyHolder({
+    // Each client's signing identity; the key holder registers their public keys.
+    const identities = datasets.map(() => generateSigningKey());
+    const contributors = identities.map((k) => k.publicKey);
+    const holder = await createHomomorphicKeyHolder({
       shape: model.shape,
+      contributors,
       maxClients: datasets.length,
       clip: encoding.clip ?? 1,
       maxExamples,
+      ...(encoding.fractionalBits === undefined ? {} : { fractionalBits: encoding.fractionalBits }),
     });
     dispose = () => holder.dispose();
+    const ids = datasets.map((_, i) => clientId(i));
     plugin = {
-      server: homomorphicAggregator({ keyHolder: holder, clip: encoding.clip ?? 1, maxExamples }),
-      client: () => homomorphicClientAggregator(),
+      server: homomorphicAggregator({
+        keyHolder: federatedKeyHolder(holder),
+        clip: encoding.clip ?? 1,
+        maxExamples,
+        contributors,
+        ...(encoding.fractionalBits === undefined
+          ? {}
+          : { fractionalBits: encoding.fractionalBits }),
+      }),
+      client: (id) =>
+        homomorphicClientAggregator({ signingKey: identities[ids.indexOf(id)]!.secretKey }),
     };
   } else if (typeof options.aggregation === 'object') {
     plugin = options.aggregation;
@@ -187,7 +206,7 @@ export async function simulateFederated(options: SimulateOptions): Promise<Simul
   const serverChannels = new Map<string, Channel>();
   const runs: Promise<void>[] = [];
   for (let i = 0; i < datasets.length; i++) {
-    const id = `client-${String(i).padStart(3, '0')}`;
+    const id = clientId(i);
     const data = datasets[i]!;
     const [s, c] = memoryChannelPair({ timeoutMs: 600_000 });
     const channel = new MutableChannel(c);

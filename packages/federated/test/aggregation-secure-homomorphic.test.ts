@@ -1,13 +1,15 @@
 /**
- * Secure aggregation and CKKS aggregation of FedAvg updates: the aggregate matches the
+ * Secure aggregation and BFV aggregation of FedAvg updates: the aggregate matches the
  * example-weighted mean of the (clipped) updates within the reported error bound, the server
  * never receives an update in the clear, and clients dropping mid-protocol are tolerated.
  */
+import { generateSigningKey } from '@unseen/core';
 import {
   type ClientAggregator,
-  createCkksKeyHolder,
+  createHomomorphicKeyHolder,
   type FedAvgClientOptions,
   FedAvgServer,
+  federatedKeyHolder,
   homomorphicAggregator,
   homomorphicClientAggregator,
   runFedAvgServer,
@@ -160,27 +162,48 @@ describe('secure aggregation', () => {
   });
 });
 
-describe('homomorphic (CKKS) aggregation', () => {
-  it('the aggregate matches the weighted mean within the CKKS error bound', async () => {
-    const holder = await createCkksKeyHolder({
-      shape: initial.map((t) => t.length),
+describe('homomorphic (BFV) aggregation', () => {
+  const shape = initial.map((t) => t.length);
+  const identities = Array.from({ length: 4 }, () => generateSigningKey());
+  const contributors = identities.map((k) => k.publicKey);
+  const clientOf = (i: number) =>
+    homomorphicClientAggregator({
+      pool: null,
+      signingKey: identities[i]!.secretKey,
+    });
+
+  it('the aggregate matches the weighted mean within the fixed-point bound, clipped count inside', async () => {
+    const holder = await createHomomorphicKeyHolder({
+      shape,
+      contributors,
       maxClients: 8,
-      clip: 1,
+      clip: 0.8,
       maxExamples: 100,
     });
     try {
+      expect(holder.info.scheme).toBe('bfv');
       const server = new FedAvgServer({
         initialWeights: initial,
-        aggregator: homomorphicAggregator({ keyHolder: holder, clip: 1, maxExamples: 100 }),
+        aggregator: homomorphicAggregator({
+          keyHolder: federatedKeyHolder(holder),
+          clip: 0.8,
+          maxExamples: 100,
+          contributors,
+        }),
       });
-      const result = await run(4, server, () => ({
-        homomorphic: homomorphicClientAggregator({ pool: null }),
-      }));
+      const result = await run(4, server, (i) => ({ homomorphic: clientOf(i) }));
       const fit = result.rounds[0]!.fit;
       expect(fit.status).toBe('applied');
       expect(fit.totalWeight).toBe(100);
-      expect(fit.meanErrorBound).toBeCloseTo(holder.info.errorBound / 100, 15);
-      const want = expected([0, 1, 2, 3], 1);
+      expect(fit.contributors.sort()).toEqual(['c0', 'c1', 'c2', 'c3']);
+      expect(fit.meanErrorBound).toBeCloseTo((4 * 2 ** -17) / 100, 15);
+      // The clipped count, summed inside the encrypted sum: the same as secure aggregation's.
+      let clipped = 0;
+      for (let i = 0; i < 4; i++) {
+        for (const t of delta(i)) for (const v of t) if (Math.abs(Math.fround(v)) > 0.8) clipped++;
+      }
+      expect(fit.clippedValues).toBe(clipped);
+      const want = expected([0, 1, 2, 3], 0.8);
       for (let k = 0; k < initial.length; k++) {
         for (let j = 0; j < initial[k]!.length; j++) {
           expect(Math.abs(result.weights[k]![j]! - want[k]![j]!)).toBeLessThanOrEqual(
@@ -194,15 +217,15 @@ describe('homomorphic (CKKS) aggregation', () => {
   });
 
   it('a corrupted ciphertext fails its client only', async () => {
-    const holder = await createCkksKeyHolder({
-      shape: initial.map((t) => t.length),
+    const holder = await createHomomorphicKeyHolder({
+      shape,
+      contributors,
       maxClients: 8,
-      clip: 1,
       maxExamples: 100,
     });
     try {
       const corrupt = (): ClientAggregator => {
-        const inner = homomorphicClientAggregator({ pool: null });
+        const inner = clientOf(1);
         return {
           mode: 'homomorphic',
           async begin(c) {
@@ -217,10 +240,13 @@ describe('homomorphic (CKKS) aggregation', () => {
       };
       const server = new FedAvgServer({
         initialWeights: initial,
-        aggregator: homomorphicAggregator({ keyHolder: holder, maxExamples: 100 }),
+        aggregator: homomorphicAggregator({
+          keyHolder: federatedKeyHolder(holder),
+          maxExamples: 100,
+        }),
       });
       const result = await run(3, server, (i) => ({
-        homomorphic: i === 1 ? corrupt() : homomorphicClientAggregator({ pool: null }),
+        homomorphic: i === 1 ? corrupt() : clientOf(i),
       }));
       const fit = result.rounds[0]!.fit;
       expect(fit.status).toBe('applied');

@@ -1,5 +1,5 @@
 /** Test helpers: tiny synthetic datasets (seeded) and in-process federations. */
-import { type Channel, memoryChannelPair } from '@unseen/core';
+import { type Channel, isUnseenError, memoryChannelPair } from '@unseen/core';
 import {
   createDataset,
   type Dataset,
@@ -8,6 +8,7 @@ import {
   Rng,
   runFedAvgClient,
 } from '@unseen/federated';
+import { expect } from 'vitest';
 
 /** `count` rows of `features` values around one centre per class (seeded Gaussian blobs). */
 export async function blobs(
@@ -53,4 +54,15 @@ export function startClients(
     );
   }
   return { channels, runs, clientChannels };
+}
+
+/** The `UnseenError` code `f` throws (or rejects with), or 'none'. */
+export async function codeOf(f: () => unknown): Promise<string> {
+  try {
+    await f();
+  } catch (e) {
+    expect(isUnseenError(e), String(e)).toBe(true);
+    return (e as { code: string }).code;
+  }
+  return 'none';
 }

@@ -3,6 +3,10 @@
  * example-weighted sum (McMahan et al. 2017, Algorithm 1: w <- sum_k n_k / n w_k). The server
  * sees every client's update. Accumulation is in float64, so the mean differs from the exact
  * weighted mean of the float32 updates only by the final rounding to float32.
+ *
+ * Under DP (uniform weights) clients send no example count and no metric: those are
+ * data-dependent per-client values outside the privacy accounting, and DP-FedAvg weighs every
+ * client equally anyway.
  * @module
  */
 import { UnseenError } from '@unseen/core';
@@ -54,6 +58,15 @@ export function plainAggregator(options: PlainOptions = {}): ServerAggregator {
               'plain aggregation: FIT_RES without an update',
             );
           }
+          if (
+            ctx.uniformWeights &&
+            (res.numExamples !== 1 || Object.keys(res.metrics).length > 0)
+          ) {
+            throw new UnseenError(
+              'ERR_UNEXPECTED_MESSAGE',
+              'under DP a client sends no example count and no metric (numExamples 1, no metrics)',
+            );
+          }
           if (!(res.numExamples >= 1 && res.numExamples <= maxExamples)) {
             throw new UnseenError(
               'ERR_MALFORMED_MESSAGE',
@@ -95,7 +108,15 @@ export function plainAggregator(options: PlainOptions = {}): ServerAggregator {
         },
         async advance(): Promise<AggregationStep> {
           waiting.clear();
-          return { done: { sum, totalWeight, contributors, lossSum, meanErrorBound: 0 } };
+          return {
+            done: {
+              sum,
+              totalWeight,
+              contributors,
+              ...(ctx.uniformWeights ? {} : { lossSum }), // no per-client metric under DP
+              meanErrorBound: 0,
+            },
+          };
         },
       };
     },
@@ -108,13 +129,17 @@ export function plainClientAggregator(): ClientAggregator {
     mode: 'plain',
     async begin(c: ClientContribution): Promise<ClientAggregation> {
       return {
-        fitRes: () => ({
-          type: 2,
-          round: c.round,
-          numExamples: c.numExamples,
-          metrics: { ...c.metrics, loss: c.loss },
-          update: c.update,
-        }),
+        fitRes: () =>
+          c.task.uniformWeights
+            ? // DP: the update only (the server weighs clients equally)
+              { type: 2, round: c.round, numExamples: 1, metrics: {}, update: c.update }
+            : {
+                type: 2,
+                round: c.round,
+                numExamples: c.numExamples,
+                metrics: { ...c.metrics, loss: c.loss },
+                update: c.update,
+              },
         async onMessage(): Promise<Uint8Array | undefined> {
           throw new UnseenError(
             'ERR_UNEXPECTED_MESSAGE',

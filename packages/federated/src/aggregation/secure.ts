@@ -5,21 +5,19 @@
  * nothing about any single update.
  *
  * Each client encodes `w * clip(u)` in fixed point with its weight `w` (its example count,
- * capped at the public `maxExamples`, or 1 under DP's uniform weighting) as one extra ring
- * element (`encodeUpdate` of secure-aggregation), and the round runs after every sampled
- * client has trained (the masked input must exist when the protocol starts).
+ * capped at the public `maxExamples`, or 1 under DP's uniform weighting) and its count of
+ * clipped values as extra ring elements (`encodeHiddenUpdate`), and the round runs after every
+ * sampled client has trained (the masked input must exist when the protocol starts).
  *
  * Error, reported per round as `meanErrorBound`: each encoded coordinate is within 2^-(f+1) of
  * `w * clip(u)`, so the decoded mean is within k * 2^-(f+1) / sum(w) of the exact weighted mean
  * of the clipped updates (k contributors). Values outside `[-clip, clip]` are clipped and
- * counted: clients report their count in their FIT_RES (a count, not a value).
+ * counted; the counts are summed inside the masked sum, so the server learns only their total
+ * (and, under DP, nothing: clients send zeros there).
  * @module
  */
 import { aint, anumber, ByteReader, ByteWriter, UnseenError } from '@unseen/core';
 import {
-  decodeAggregate,
-  encodedUpdateLength,
-  encodeUpdate,
   SecAggClient,
   SecAggServer,
   type UpdateEncoding,
@@ -27,6 +25,7 @@ import {
 } from '@unseen/secure-aggregation';
 import { flatten, splitByShape, totalLength } from '../tensors.js';
 import type { FitRes } from '../wire.js';
+import { decodeHiddenAggregate, encodeHiddenUpdate, hiddenUpdateLength } from './encoding.js';
 import {
   type AggregationStep,
   type ClientAggregation,
@@ -97,7 +96,7 @@ export function secureAggregator(options: SecureOptions = {}): ServerAggregator 
       const length = totalLength(ctx.shape);
       const waiting = new Set(ctx.sampled);
       const ready: string[] = [];
-      let clipped = 0;
+      const reportClipped = !ctx.uniformWeights; // not under DP
       let server: SecAggServer | undefined;
       let members: string[] = [];
       const toOutbox = (m: Map<number, Uint8Array>): Outbox =>
@@ -112,7 +111,7 @@ export function secureAggregator(options: SecureOptions = {}): ServerAggregator 
           if (server !== undefined || !waiting.has(client)) {
             throw new UnseenError('ERR_UNEXPECTED_MESSAGE', `no FIT_RES expected from ${client}`);
           }
-          clipped += checkHiddenFitRes(res, length, 'secure');
+          checkHiddenFitRes(res, 'secure');
           ready.push(client);
           waiting.delete(client);
         },
@@ -143,7 +142,7 @@ export function secureAggregator(options: SecureOptions = {}): ServerAggregator 
             const n = members.length;
             server = await SecAggServer.create({
               clients: n,
-              length: encodedUpdateLength(length),
+              length: hiddenUpdateLength(length),
               bits: encoding.bits,
               ...(options.neighbours === undefined ? {} : { neighbours: options.neighbours(n) }),
               ...(options.threshold === undefined ? {} : { threshold: options.threshold(n) }),
@@ -159,7 +158,12 @@ export function secureAggregator(options: SecureOptions = {}): ServerAggregator 
           }
           waiting.clear();
           const survivors = step.result.survivors;
-          const decoded = decodeAggregate(step.result.sum, encoding, survivors.length);
+          const decoded = decodeHiddenAggregate(
+            step.result.sum,
+            encoding,
+            survivors.length,
+            reportClipped,
+          );
           const sum = splitByShape(decoded.weightedSum, ctx.shape);
           const k = survivors.length;
           return {
@@ -169,7 +173,9 @@ export function secureAggregator(options: SecureOptions = {}): ServerAggregator 
               contributors: survivors.map((i) => members[i]!),
               meanErrorBound:
                 (k * 2 ** -(encoding.fractionalBits + 1)) / Math.max(1, decoded.totalWeight),
-              clippedValues: clipped,
+              ...(decoded.clippedValues === undefined
+                ? {}
+                : { clippedValues: decoded.clippedValues }),
             },
           };
         },
@@ -186,19 +192,16 @@ export function secureClientAggregator(): ClientAggregator {
       const encoding = decodeParams(c.task.aggregationParams);
       const weight = c.task.uniformWeights ? 1 : Math.min(c.numExamples, encoding.maxWeight);
       const flat = flatten(c.update);
-      const { data, clipped } = encodeUpdate(flat, encoding, weight);
+      // Weight and clipped count travel inside the masked sum; under DP (uniform weights) the
+      // count is not sent at all.
+      const { data } = encodeHiddenUpdate(flat, encoding, weight, !c.task.uniformWeights);
       const client = await SecAggClient.create({
         input: data,
-        expect: { length: encodedUpdateLength(flat.length), bits: encoding.bits },
+        expect: { length: hiddenUpdateLength(flat.length), bits: encoding.bits },
       });
       return {
-        // No example count and no update in the clear: both travel inside the masked sum.
-        fitRes: () => ({
-          type: 2,
-          round: c.round,
-          numExamples: 0,
-          metrics: { clippedValues: clipped },
-        }),
+        // Nothing per client in the clear: no update, no example count, no metric.
+        fitRes: () => ({ type: 2, round: c.round, numExamples: 0, metrics: {} }),
         onMessage: (payload) => client.handle(payload),
       };
     },

@@ -24,7 +24,10 @@ export interface AggregateSum {
    * protocol's encoding adds (fixed-point rounding, CKKS noise bound); 0 for plain.
    */
   meanErrorBound: number;
-  /** Coordinates clipped by the encoding range, summed over clients (secure only). */
+  /**
+   * Coordinates clipped by the encoding range, summed over clients (secure, homomorphic; carried
+   * inside the hidden sum, never per client; absent under DP).
+   */
   clippedValues?: number;
 }
 
@@ -36,6 +39,8 @@ export type AggregationStep = { messages: Outbox } | { done: AggregateSum };
 
 /** Everything an aggregator needs to know about the round it serves. */
 export interface RoundContext {
+  /** The run's session id (with `round`, names the round for protocols that bind to it). */
+  session: Uint8Array;
   round: number;
   shape: WeightsShape;
   /** Clients asked to train, in sampling order. */
@@ -97,21 +102,23 @@ export interface ClientAggregator {
 }
 
 /**
- * Checks the FIT_RES of a protocol that keeps updates hidden (secure, homomorphic): no update in
- * the clear, and a plausible count of clipped values.
- * @returns the client's count of clipped values
- * @throws UnseenError `ERR_UNEXPECTED_MESSAGE`, `ERR_MALFORMED_MESSAGE`
+ * Checks the FIT_RES of a protocol that keeps updates hidden (secure, homomorphic): no update,
+ * no example count and no metric in the clear. Everything a client reports (its weight, its
+ * count of clipped values) travels inside the hidden sum; a per-client value in the clear would
+ * be a data-dependent release of that client, outside any privacy accounting.
+ * @throws UnseenError `ERR_UNEXPECTED_MESSAGE`
  */
-export function checkHiddenFitRes(res: FitRes, length: number, mode: AggregationMode): number {
+export function checkHiddenFitRes(res: FitRes, mode: AggregationMode): void {
   if (res.update !== undefined) {
     throw new UnseenError(
       'ERR_UNEXPECTED_MESSAGE',
       `${mode} aggregation: the update must not travel in the clear`,
     );
   }
-  const c = res.metrics.clippedValues ?? 0;
-  if (!(Number.isSafeInteger(c) && c >= 0 && c <= length)) {
-    throw new UnseenError('ERR_MALFORMED_MESSAGE', `clippedValues ${c} out of range`);
+  if (res.numExamples !== 0 || Object.keys(res.metrics).length > 0) {
+    throw new UnseenError(
+      'ERR_UNEXPECTED_MESSAGE',
+      `${mode} aggregation: no example count or metric may travel in the clear`,
+    );
   }
-  return c;
 }
