@@ -8,13 +8,15 @@
  * the numbers are jobs per second of one exchange with one provider and one consumer.
  *
  * Quick: aggregate.count over 1,000 rows; psi.cardinality of 256 consumer items against 4,096
- * provider rows. `--full`: 10,000 rows; 4,096 against 65,536.
+ * provider rows; aggregate.sum over two providers of 1,000 rows each, by secure aggregation and
+ * by BFV encryption. `--full`: 10,000 rows; 4,096 against 65,536; two providers of 10,000 rows.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { memoryChannelPair, randomBytes } from '@unseen/core';
+import { type Channel, memoryChannelPair, randomBytes } from '@unseen/core';
 import {
+  aggregateRunner,
   commitRows,
   Exchange,
   ExchangeClient,
@@ -22,7 +24,6 @@ import {
   type JobRequest,
   type JobTicket,
   type LocalAsset,
-  localAggregateRunner,
   psiRunner,
   RunnerRegistry,
   runAsConsumer,
@@ -49,6 +50,7 @@ export default defineSuite({
     const store = SqliteStore.open(join(dir, 'exchange.db'));
     const operator = Identity.generate('operator', 'ops');
     const bank = Identity.generate('provider', 'bank');
+    const insurer = Identity.generate('provider', 'insurer');
     const shop = Identity.generate('consumer', 'shop');
     const exchange = await Exchange.open({
       identity: Identity.generate('exchange', 'ex'),
@@ -59,30 +61,36 @@ export default defineSuite({
     try {
       const ops = await ExchangeClient.connect(server.url, operator);
       await ops.registerParty(bank.public);
+      await ops.registerParty(insurer.public);
       await ops.registerParty(shop.public);
       const provider = await ExchangeClient.connect(server.url, bank);
+      const provider2 = await ExchangeClient.connect(server.url, insurer);
       const consumer = await ExchangeClient.connect(server.url, shop);
-      const runners = new RunnerRegistry([localAggregateRunner, psiRunner]);
+      const runners = new RunnerRegistry([aggregateRunner, psiRunner]);
 
-      const asset = async (id: string, n: number): Promise<LocalAsset & { root: string }> => {
+      const asset = async (
+        id: string,
+        n: number,
+        owner = provider,
+      ): Promise<LocalAsset & { root: string }> => {
         const data = Array.from({ length: n }, (_, i) => [
           `customer-${i}@bank.example`,
           1000 + (i % 97) * 10,
         ]);
         const commitKey = randomBytes(32);
         const commitment = commitRows(schema, data, commitKey);
-        await provider.registerAsset({
+        await owner.registerAsset({
           id,
           title: id,
           schema,
           classification: 'general',
           commitment,
-          computations: ['aggregate.count', 'psi.cardinality'],
+          computations: ['aggregate.count', 'aggregate.sum', 'psi.cardinality'],
         });
-        await provider.setPolicy({
+        await owner.setPolicy({
           assetId: id,
           consumer: shop.keyId,
-          computations: ['aggregate.count', 'psi.cardinality'],
+          computations: ['aggregate.count', 'aggregate.sum', 'psi.cardinality'],
           minCohort: 1,
           budget: null,
           maxEpsilonPerJob: null,
@@ -94,6 +102,8 @@ export default defineSuite({
       const small = await asset('customers', rows);
       const big = await asset('customers-psi', psiRows);
       const items = Array.from({ length: psiClient }, (_, i) => `customer-${2 * i}@bank.example`);
+      const mine = await asset('claims-bank', rows);
+      const theirs = await asset('claims-insurer', rows, provider2);
 
       /** One whole job through the exchange: request, both sides on the relay, receipt. */
       const viaExchange = async (
@@ -154,7 +164,7 @@ export default defineSuite({
         cohort: 0,
         privacy: null,
       };
-      await ctx.group({
+      const countGroup = await ctx.group({
         name: `aggregate.count job over ${rows.toLocaleString('en-US')} rows, one provider`,
         description:
           'Jobs per second through the exchange (admission, relay, reports, receipt) against the runner alone.',
@@ -176,6 +186,11 @@ export default defineSuite({
         ],
       });
 
+      ctx.metric(
+        'oneProvider.aggregate.exchangeOverheadMs',
+        countGroup.tasks[0]!.meanMs - countGroup.tasks[1]!.meanMs,
+      );
+
       const psiReq: JobRequest = {
         computation: 'psi.cardinality',
         assets: ['customers-psi'],
@@ -185,7 +200,7 @@ export default defineSuite({
       };
       // Warm the provider's cached PSI setup so both tasks measure a query, not the setup.
       await viaExchange(psiReq, big, items);
-      await ctx.group({
+      const psiGroup = await ctx.group({
         name: `psi.cardinality job: ${psiClient.toLocaleString('en-US')} consumer items against ${psiRows.toLocaleString('en-US')} provider rows`,
         description:
           'The provider setup is computed once and reused (as a provider node does); each job is one query.',
@@ -208,6 +223,101 @@ export default defineSuite({
           },
         ],
       });
+      ctx.metric(
+        'oneProvider.psi.exchangeOverheadMs',
+        psiGroup.tasks[0]!.meanMs - psiGroup.tasks[1]!.meanMs,
+      );
+
+      // --- aggregates over two providers ---------------------------------------------
+      /** A job with two providers, all three parties in this process, through the exchange. */
+      const viaExchange2 = async (request: JobRequest) => {
+        const view = await consumer.requestJob(request);
+        const run = async (client: ExchangeClient, held: LocalAsset & { root: string }) =>
+          runAsProvider({
+            client,
+            view: await client.getJob(view.job.id),
+            runners,
+            assets: [held],
+          });
+        const [, , done] = await Promise.all([
+          run(provider, mine),
+          run(provider2, theirs),
+          runAsConsumer({ client: consumer, view, runners }),
+        ]);
+        return done;
+      };
+      /** The same runners directly: every pair of parties on an in-memory channel pair. */
+      const direct2 = async (ticket: JobTicket) => {
+        const parties = [shop.keyId, bank.keyId, insurer.keyId];
+        const links = new Map<string, Channel>();
+        for (const [i, x] of parties.entries()) {
+          for (const y of parties.slice(i + 1)) {
+            const [a, b] = memoryChannelPair();
+            links.set(`${x}>${y}`, a);
+            links.set(`${y}>${x}`, b);
+          }
+        }
+        const runner = runners.get(ticket.computation);
+        const side = (who: Identity) => ({
+          ticket,
+          identity: who,
+          peers: [],
+          signal: new AbortController().signal,
+          progress: () => {},
+          channel: (k: string) => links.get(`${who.keyId}>${k}`)!,
+        });
+        const [, , out] = await Promise.all([
+          runner.runProvider({ ...side(bank), assets: [mine] }),
+          runner.runProvider({ ...side(insurer), assets: [theirs] }),
+          runner.runConsumer({ ...side(shop), input: undefined }),
+        ]);
+        return out;
+      };
+      for (const protocol of ['secure-aggregation', 'homomorphic'] as const) {
+        const params = { column: 'income', lower: 0, upper: 5000, decimals: 0, protocol };
+        const request: JobRequest = {
+          computation: 'aggregate.sum',
+          assets: ['claims-bank', 'claims-insurer'],
+          params,
+          cohort: 0,
+          privacy: null,
+        };
+        const ticket: JobTicket = {
+          ...ticketFor('aggregate.sum', mine, params, 0),
+          assets: [
+            { id: mine.id, provider: bank.keyId, root: mine.root, rows: mine.rows.length },
+            { id: theirs.id, provider: insurer.keyId, root: theirs.root, rows: theirs.rows.length },
+          ],
+        };
+        const g = await ctx.group({
+          name: `aggregate.sum job over two providers of ${rows.toLocaleString('en-US')} rows each, ${protocol === 'homomorphic' ? 'BFV encryption' : 'secure aggregation'}`,
+          description:
+            protocol === 'homomorphic'
+              ? 'The consumer makes a BFV key per job (SEAL, N = 4096); each provider encrypts its vector, the first adds them, the consumer decrypts the total.'
+              : 'The consumer runs the SecAgg server and the providers its clients (four rounds of X25519 keys, Shamir shares and masks) on Z_2^64 vectors.',
+          unit: 'jobs',
+          time: 4000,
+          iterations: 5,
+          tasks: [
+            {
+              name: 'through the exchange (HTTP + WebSocket relay + SQLite ledger)',
+              role: 'unseen',
+              items: 1,
+              fn: () => viaExchange2(request),
+            },
+            {
+              name: 'runners alone over in-memory channels',
+              role: 'baseline',
+              items: 1,
+              fn: () => direct2(ticket),
+            },
+          ],
+        });
+        ctx.metric(
+          `twoProviders.${protocol}.exchangeOverheadMs`,
+          g.tasks[0]!.meanMs - g.tasks[1]!.meanMs,
+        );
+      }
 
       const denied: JobRequest = {
         computation: 'psi.cardinality',

@@ -21,6 +21,7 @@ import {
   decide,
   type Policy,
   type PolicyUsage,
+  type PrivacyAmount,
   parseJobRequest,
   parsePolicyDefinition,
 } from './policy.js';
@@ -43,6 +44,7 @@ export type ParamsValidator = (
   computation: Computation,
   params: Record<string, unknown>,
   cohort: number,
+  privacy: PrivacyAmount | null,
 ) => void;
 
 /** Options of {@link Exchange.open}. */
@@ -329,7 +331,7 @@ export class Exchange {
     if (family === 'psi' && request.assets.length !== 1) {
       throw new UnseenError('ERR_INVALID_ARGUMENT', 'a PSI job runs on exactly one asset');
     }
-    this.#validate?.(request.computation, request.params, request.cohort);
+    this.#validate?.(request.computation, request.params, request.cohort, request.privacy);
     const now = this.now();
     try {
       const job = await this.store.admitJob(actor.keyId, request.assets, ({ assets, policies }) => {

@@ -62,7 +62,7 @@ async function attempt<T>(
   let bytes = { sent: 0, received: 0 };
   try {
     const runner = options.runners.get(ticket.computation);
-    runner.validateParams(ticket.computation, ticket.params, ticket.cohort);
+    runner.validateParams(ticket.computation, ticket.params, ticket.cohort, ticket.privacy);
     const session = await client.relay(view, { timeoutMs: options.timeoutMs ?? 60_000 });
     try {
       const outcome = await side(runner, {
@@ -132,6 +132,7 @@ export async function runAsProvider(
     bytesSent: run.bytes.sent,
     bytesReceived: run.bytes.received,
     error: failed ? failureCode(run.failure) : null,
+    ...(run.outcome?.privacy === undefined ? {} : { privacy: run.outcome.privacy }),
   };
   const entry = await submit(client, report);
   return failed ? { report, entry, failure: run.failure } : { report, entry };
@@ -165,6 +166,7 @@ export async function runAsConsumer(
     bytesSent: run.bytes.sent,
     bytesReceived: run.bytes.received,
     error: outcome === undefined ? failureCode(run.failure) : null,
+    ...(outcome?.rounds === undefined ? {} : { rounds: outcome.rounds }),
   };
   const entry = await submit(client, report);
   if (outcome === undefined) throw run.failure;

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { UnseenError } from '@unseen/core';
 import { MemoryReplayGuard, type ReplayGuard } from './auth.js';
 import type { Exchange } from './exchange.js';
 import { RelayHub } from './relay-server.js';
@@ -14,6 +14,13 @@ import { createFetchHandler, type ServiceOptions } from './service.js';
 /**
  * Adapts a fetch handler to a Node `(req, res)` listener: builds a `Request` (body streamed),
  * writes the `Response` back.
+ *
+ * Keep-alive connections stay usable whatever the handler does with the body. A body the
+ * handler did not read to the end (a refused upload, a route that takes no body) is drained
+ * after the answer, up to 64 MiB and 10 s, and then the connection serves its next request; a
+ * body beyond those limits closes the connection. Node parses the next request on a connection
+ * only once the current body is consumed, so a body left half-read would wedge the connection
+ * and every request a client sends on it afterwards.
  * @example
  * ```ts
  * http.createServer(toNodeListener(createFetchHandler(exchange))).listen(7700);
@@ -31,59 +38,146 @@ export function toNodeListener(
     }
     const method = req.method ?? 'GET';
     const hasBody = method !== 'GET' && method !== 'HEAD';
+    const body = hasBody ? requestBody(req) : undefined;
     let request: Request;
     try {
       request = new Request(`http://${host}${req.url ?? '/'}`, {
         method,
         headers,
-        ...(hasBody
-          ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' }
-          : {}),
+        ...(body ? { body: body.stream, duplex: 'half' } : {}),
       } as RequestInit);
     } catch {
-      res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          error: { code: 'ERR_MALFORMED_MESSAGE', message: 'malformed request line or headers' },
-        }),
-      );
+      body?.detach();
+      answer(req, res, 400, { 'content-type': 'application/json' }, MALFORMED);
       return;
     }
     handler(request).then(
       async (response) => {
-        const body = new Uint8Array(await response.arrayBuffer());
+        const bytes = new Uint8Array(await response.arrayBuffer());
         const out: Record<string, string> = {};
         response.headers.forEach((v, k) => {
           out[k] = v;
         });
-        out['content-length'] = String(body.length);
-        const unread = hasBody && !req.readableEnded;
-        res.writeHead(response.status, out);
-        res.end(body);
-        // A refused upload may still be arriving. Read and drop it (up to 64 MiB, 10 s) so that
-        // the client reads the answer instead of a reset; past that, cut the connection.
-        if (unread) discard(req);
+        body?.detach();
+        answer(req, res, response.status, out, bytes);
       },
       () => {
-        res.writeHead(500);
-        res.end();
+        body?.detach();
+        answer(req, res, 500, {}, new Uint8Array(0));
       },
     );
   };
 }
 
-const DISCARD_LIMIT = 64 * 1024 * 1024;
+const MALFORMED = new TextEncoder().encode(
+  JSON.stringify({
+    error: { code: 'ERR_MALFORMED_MESSAGE', message: 'malformed request line or headers' },
+  }),
+);
 
+/** Writes the answer, then drains what is left of the request body (see {@link toNodeListener}). */
+function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  bytes: Uint8Array,
+): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { ...headers, 'content-length': String(bytes.length) });
+  res.end(bytes);
+  if (!req.readableEnded) discard(req);
+}
+
+/**
+ * The request body as a web stream, pulled from `req` with backpressure. Unlike
+ * `Readable.toWeb`, cancelling it (a reader that stops at a size limit) only stops the
+ * stream: it neither destroys `req` (which leaves the socket paused for good, with a
+ * keep-alive client waiting on it) nor keeps it paused; {@link discard} drains the rest.
+ */
+function requestBody(req: IncomingMessage): {
+  stream: ReadableStream<Uint8Array>;
+  detach(): void;
+} {
+  let controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let open = true;
+  const onData = (chunk: Buffer): void => {
+    controller!.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    if ((controller!.desiredSize ?? 0) <= 0) req.pause();
+  };
+  const stop = (): void => {
+    open = false;
+    req.off('data', onData);
+    req.off('end', onEnd);
+    req.off('close', onClose);
+    req.pause();
+  };
+  const onEnd = (): void => {
+    if (!open) return;
+    stop();
+    controller!.close();
+  };
+  const onClose = (): void => {
+    if (!open) return;
+    stop();
+    controller!.error(new UnseenError('ERR_CHANNEL_CLOSED', 'the client closed the request'));
+  };
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+        req.pause();
+        req.on('data', onData);
+        req.on('end', onEnd);
+        req.on('close', onClose);
+      },
+      pull() {
+        if (open) req.resume();
+      },
+      cancel() {
+        if (open) stop();
+      },
+    },
+    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+  );
+  return {
+    stream,
+    detach() {
+      if (!open) return;
+      stop();
+      controller!.error(new UnseenError('ERR_INVALID_STATE', 'the request was answered'));
+    },
+  };
+}
+
+const DISCARD_LIMIT = 64 * 1024 * 1024;
+const DISCARD_TIMEOUT_MS = 10_000;
+
+/**
+ * Reads and drops the rest of a body the handler left, so that the client reads the answer
+ * instead of a reset and the connection serves its next request. A body above 64 MiB, or
+ * still arriving after 10 s, closes the connection.
+ */
 function discard(req: IncomingMessage): void {
   let n = 0;
-  const cut = setTimeout(() => req.socket.destroy(), 10_000);
-  cut.unref();
-  req.on('data', (c: Buffer) => {
+  const cut = (): void => {
+    req.off('data', onData);
+    req.socket?.destroy();
+  };
+  const timer = setTimeout(cut, DISCARD_TIMEOUT_MS);
+  timer.unref();
+  const onData = (c: Buffer): void => {
     n += c.length;
-    if (n > DISCARD_LIMIT) req.socket.destroy();
-  });
-  req.on('end', () => clearTimeout(cut));
-  req.on('error', () => clearTimeout(cut));
+    if (n > DISCARD_LIMIT) {
+      clearTimeout(timer);
+      cut();
+    }
+  };
+  const done = (): void => clearTimeout(timer);
+  req.on('data', onData);
+  req.once('end', done);
+  req.once('close', done);
+  req.once('error', done);
   req.resume();
 }
 

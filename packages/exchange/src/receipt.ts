@@ -6,12 +6,14 @@
  * @module
  */
 import { UnseenError } from '@unseen/core';
+import { canonicalJson } from './canonical.js';
 import type { Computation } from './computations.js';
 import type { Job } from './job.js';
 import type { PrivacyAmount } from './policy.js';
 import {
   type PartyReport,
   REPORT_DOMAIN,
+  type RoundUsage,
   type Signed,
   type TicketAsset,
   ticketHash,
@@ -46,6 +48,13 @@ export interface UsageReceipt {
   /** Hex SHA-256 of the result, from the consumer's report (null if none). */
   resultHash: string | null;
   ticketHash: string;
+  /** Per-round usage of a job that runs in rounds, from the consumer's report. */
+  rounds?: RoundUsage[];
+  /**
+   * The privacy the providers' noise gave their records, the largest epsilon any provider
+   * stated (its statement is in its report); at most `privacy`, which was charged.
+   */
+  privacySpent?: { epsilon: number; delta: number; accountant: string };
   /** The parties' signed reports, sorted by party key id. */
   reports: Signed<PartyReport>[];
 }
@@ -86,6 +95,19 @@ export function checkReceipt(
     seen.add(b.party);
     if (b.role === 'consumer' && b.status === 'finished' && b.resultHash !== r.resultHash) {
       problems.push('result hash differs from the consumer report');
+    }
+    if (
+      b.role === 'consumer' &&
+      r.rounds !== undefined &&
+      canonicalJson(b.rounds ?? null) !== canonicalJson(r.rounds)
+    ) {
+      problems.push('rounds differ from the consumer report');
+    }
+  }
+  if (r.privacySpent !== undefined) {
+    const stated = r.reports.map((s) => s?.body?.privacy?.epsilon).filter((e) => e !== undefined);
+    if (stated.length === 0 || Math.max(...(stated as number[])) !== r.privacySpent.epsilon) {
+      problems.push('privacySpent differs from the providers’ statements');
     }
   }
   return problems;
@@ -150,5 +172,15 @@ export function buildReceipt(
     ticketHash: ticketHash(t),
     reports,
   };
+  if (consumerReport?.rounds !== undefined) receipt.rounds = consumerReport.rounds;
+  const statements = reports.flatMap((s) => (s.body.privacy === undefined ? [] : [s.body.privacy]));
+  if (statements.length > 0) {
+    const worst = statements.reduce((a, b) => (b.epsilon > a.epsilon ? b : a));
+    receipt.privacySpent = {
+      epsilon: worst.epsilon,
+      delta: Math.max(...statements.map((s) => s.delta)),
+      accountant: worst.accountant,
+    };
+  }
   return receipt;
 }

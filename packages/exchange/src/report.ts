@@ -19,6 +19,38 @@ export function checkReport(r: PartyReport, job: Job, role: 'consumer' | 'provid
   }
   if (r.error !== null && (typeof r.error !== 'string' || r.error.length > 64))
     throw bad('error must be a code');
+  if (r.rounds !== undefined) {
+    if (role !== 'consumer' || !Array.isArray(r.rounds) || r.rounds.length > 10_000)
+      throw bad('rounds must be a consumer list of at most 10,000 rounds');
+    for (const u of r.rounds) {
+      const ok =
+        typeof u === 'object' &&
+        u !== null &&
+        Object.keys(u).length === 4 &&
+        (['round', 'contributors', 'bytes', 'durationMs'] as const).every(
+          (k) => Number.isSafeInteger(u[k]) && u[k] >= 0,
+        );
+      if (!ok) throw bad('a round must be { round, contributors, bytes, durationMs } of integers');
+    }
+  }
+  if (r.privacy !== undefined) {
+    const p = r.privacy;
+    const ok =
+      role === 'provider' &&
+      typeof p === 'object' &&
+      p !== null &&
+      Object.keys(p).length === 7 &&
+      typeof p.mechanism === 'string' &&
+      p.mechanism.length <= 64 &&
+      typeof p.accountant === 'string' &&
+      p.accountant.length <= 64 &&
+      (['epsilon', 'delta', 'samplingRate', 'noiseMultiplier'] as const).every(
+        (k) => typeof p[k] === 'number' && Number.isFinite(p[k]) && p[k] >= 0,
+      ) &&
+      Number.isSafeInteger(p.steps) &&
+      p.steps >= 0;
+    if (!ok) throw bad('privacy must be a provider statement of the DP it applied');
+  }
   if (role === 'consumer') {
     if (
       r.status === 'finished' &&

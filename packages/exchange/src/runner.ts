@@ -9,8 +9,9 @@
 import { type Channel, isUnseenError, UnseenError } from '@unseen/core';
 import type { Computation } from './computations.js';
 import type { Identity, PublicIdentity } from './identity.js';
+import type { PrivacyAmount } from './policy.js';
 import type { Cell, Schema } from './schema.js';
-import type { JobTicket } from './ticket.js';
+import type { JobTicket, PrivacyStatement, RoundUsage } from './ticket.js';
 
 /** Progress of a long job, for CLIs and UIs. */
 export interface Progress {
@@ -55,17 +56,33 @@ export interface ConsumerOutcome {
   result: unknown;
   /** The bytes whose SHA-256 goes into the report and the receipt. */
   resultBytes: Uint8Array;
+  /** Per-round usage, for jobs that run in rounds (goes into the report and the receipt). */
+  rounds?: RoundUsage[];
+}
+
+/** What the provider ends with. */
+export interface ProviderOutcome {
+  /** Records its data contributed. */
+  records: number;
+  /** The differential privacy its own noise gave its records, when it added noise. */
+  privacy?: PrivacyStatement;
 }
 
 /** One family's implementation. */
 export interface JobRunner {
   readonly computations: readonly Computation[];
   /**
-   * Checks parameters. The exchange calls it before admission, each party again before it
-   * runs. @throws UnseenError `ERR_INVALID_ARGUMENT`
+   * Checks parameters, and that the privacy the job states covers what the computation spends.
+   * The exchange calls it before admission, each party again before it runs.
+   * @throws UnseenError `ERR_INVALID_ARGUMENT`
    */
-  validateParams(computation: Computation, params: Record<string, unknown>, cohort: number): void;
-  runProvider(ctx: ProviderRunContext): Promise<{ records: number }>;
+  validateParams(
+    computation: Computation,
+    params: Record<string, unknown>,
+    cohort: number,
+    privacy?: PrivacyAmount | null,
+  ): void;
+  runProvider(ctx: ProviderRunContext): Promise<ProviderOutcome>;
   runConsumer(ctx: ConsumerRunContext): Promise<ConsumerOutcome>;
 }
 
@@ -105,6 +122,36 @@ export class RunnerRegistry {
   /** Computations with a runner. */
   get computations(): Computation[] {
     return [...this.#byComputation.keys()];
+  }
+}
+
+/**
+ * The index of column `name` in an asset, which must have one of `types`.
+ * @throws UnseenError `ERR_INVALID_ARGUMENT`
+ */
+export function assetColumn(asset: LocalAsset, name: string, types: readonly string[]): number {
+  const i = asset.schema.findIndex((f) => f.name === name);
+  if (i < 0 || !types.includes(asset.schema[i]!.type)) {
+    throw new UnseenError(
+      'ERR_INVALID_ARGUMENT',
+      `asset ${asset.id} has no ${types.join('/')} column ${name}`,
+    );
+  }
+  return i;
+}
+
+/**
+ * Refuses an asset with fewer records than the ticket's minimum cohort, before anything is
+ * computed on it (refusing reveals that the count is small, no more).
+ * @throws UnseenError `ERR_POLICY_DENIED` with `details.reason = 'cohort-below-minimum'`
+ */
+export function assertCohort(asset: LocalAsset, minCohort: number): void {
+  if (asset.rows.length < minCohort) {
+    throw new UnseenError(
+      'ERR_POLICY_DENIED',
+      `asset ${asset.id} has fewer records than the minimum cohort ${minCohort}`,
+      { details: { reason: 'cohort-below-minimum' } },
+    );
   }
 }
 

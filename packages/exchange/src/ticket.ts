@@ -134,6 +134,36 @@ export interface PartyReport {
   bytesReceived: number;
   /** Error code when failed. */
   error: string | null;
+  /** Per-round usage of a job that runs in rounds (federated training; consumer only). */
+  rounds?: RoundUsage[];
+  /** The differential privacy the party's own noise gives its records (provider only). */
+  privacy?: PrivacyStatement;
+}
+
+/** What one round of a job used, as the consumer measured it. */
+export interface RoundUsage {
+  round: number;
+  /** Providers whose contribution the round's aggregate holds. */
+  contributors: number;
+  /** Bytes the consumer sent and received in the round. */
+  bytes: number;
+  durationMs: number;
+}
+
+/** How a provider's noise protects its records, and what it spent. */
+export interface PrivacyStatement {
+  /** e.g. `dp-sgd` (Abadi et al. 2016) or `discrete-laplace`. */
+  mechanism: string;
+  /** e.g. `rdp` (Mironov 2017; sampled Gaussian, Mironov, Talwar, Zhang 2019). */
+  accountant: string;
+  epsilon: number;
+  delta: number;
+  /** Mechanism applications (noisy steps). */
+  steps: number;
+  /** Poisson sampling rate of records per step. */
+  samplingRate: number;
+  /** Noise standard deviation over the clipping norm. */
+  noiseMultiplier: number;
 }
 
 /** Signs a party report. */

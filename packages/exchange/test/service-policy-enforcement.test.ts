@@ -123,7 +123,15 @@ describe('policy enforcement over HTTP', () => {
       status: 403,
       reason: 'computation-not-allowed',
     });
-    expect(await denial(c.requestJob(countJob({ computation: 'federated.train' })))).toEqual({
+    const train = {
+      features: [{ column: 'age', lower: 0, upper: 100 }],
+      label: { column: 'age' },
+      rounds: 1,
+      noiseMultiplier: 0,
+    };
+    expect(
+      await denial(c.requestJob(countJob({ computation: 'federated.train', params: train }))),
+    ).toEqual({
       code: 'ERR_POLICY_DENIED',
       status: 403,
       reason: 'not-offered',

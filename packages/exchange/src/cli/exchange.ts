@@ -52,8 +52,8 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     store,
     operators,
     jobTimeoutMs: parseDuration(values['job-timeout']),
-    validateParams: (c, p, n) => {
-      if (runners.has(c)) runners.get(c).validateParams(c, p, n);
+    validateParams: (c, p, n, privacy) => {
+      if (runners.has(c)) runners.get(c).validateParams(c, p, n, privacy);
     },
   });
   const server = await startExchangeServer({

@@ -7,10 +7,11 @@
 import { isUnseenError } from '@unseen/core';
 import { asset, metering, party, policy, receipts } from './admin.js';
 import { UsageError } from './args.js';
+import { consumer } from './consumer.js';
 import { exchange } from './exchange.js';
 import { keys } from './keys.js';
 import { ledger } from './ledger.js';
-import { consumer, provider } from './parties.js';
+import { provider } from './parties.js';
 
 const HELP = `unseen: a data exchange where data is usable but not visible, controllable and measurable
 
@@ -21,9 +22,11 @@ const HELP = `unseen: a data exchange where data is usable but not visible, cont
   unseen asset register|list --url URL --key PROVIDER-KEY --asset FILE.csv --offer C1,C2 [--classification C]
   unseen policy set|revoke|list --url URL --key KEY --asset ID --consumer KEYID --allow C1,C2 [--budget EPS] [--quota N]
   unseen provider serve --url URL --key PROVIDER-KEY --asset FILE.csv [--asset ...]
-  unseen consumer run aggregate --url URL --key CONSUMER-KEY --asset ID --op count|sum|mean [--column C --lower L --upper U] [--epsilon E]
+  unseen consumer run aggregate --url URL --key CONSUMER-KEY --asset ID [--asset ID2 ...] --op count|sum|mean
+      [--column C --lower L --upper U] [--epsilon E] [--protocol secure-aggregation|homomorphic]
   unseen consumer run psi --url URL --key CONSUMER-KEY --asset ID --column C --items FILE [--mode intersection|cardinality|sum] [--value-column V]
-  unseen consumer run train ...   (needs the federated runner: not installed yet)
+  unseen consumer run train --url URL --key CONSUMER-KEY --asset ID --asset ID2 --features c:lo:hi,... --label C[:classes]
+      [--rounds 3] [--local-steps 10] [--sampling-rate 0.1] [--lr 0.5] [--clip 1] [--noise 1] [--delta D] [--out model.json]
   unseen receipts|metering --url URL --key KEY
   unseen ledger verify (--db FILE | --url URL --key OPERATOR-KEY) [--head SEQ:HASH]
 

@@ -1,66 +1,95 @@
 /**
- * The aggregate runner for one provider: count, sum and mean over one asset, computed where
- * the data lives and released to the consumer, with differential privacy when the job spends
- * a budget. The provider adds exact discrete Laplace noise (see `dp.ts`) calibrated to the
- * query's sensitivity and the job's epsilon; the consumer learns only the released value.
+ * Aggregates (count, sum, mean) over one provider's assets, computed where the data lives and
+ * released to the consumer, with differential privacy when the job spends a budget. The
+ * provider adds exact discrete Laplace noise (see `dp.ts`) calibrated to the query's
+ * sensitivity and the job's epsilon; the consumer learns only the released value. Jobs over
+ * several providers run through `aggregate-joint.ts` (secure aggregation or homomorphic
+ * encryption), so that no provider's own aggregate is revealed.
  *
  * Sensitivities (add/remove one record): count 1; sum max(|lower|, |upper|) scaled to the
  * integer grid of `decimals`; mean spends epsilon/2 on a noisy sum and epsilon/2 on a noisy
- * count (basic composition). Jobs over several providers need secure aggregation or
- * homomorphic encryption, so that no provider's own aggregate is revealed; they are refused
- * here with `ERR_UNSUPPORTED` until those runners are installed.
+ * count (basic composition, Dwork & Roth Thm 3.16).
  *
- * Wire: `encodeMessage` envelopes with the job id as session. Consumer -> provider: START
- * (body: the ticket hash). Provider -> consumer: RESULT (canonical JSON) or ABORT (JSON error).
+ * Wire (see `wire.ts`): consumer -> provider START (the ticket hash); provider -> consumer
+ * RESULT (canonical JSON) or ABORT.
  * @module
  */
-import {
-  aint,
-  anumber,
-  bytesToHex,
-  bytesToUtf8,
-  decodeMessage,
-  encodeMessage,
-  hexToBytes,
-  UnseenError,
-  utf8ToBytes,
-} from '@unseen/core';
+import { aint, anumber, aoneOf, bytesToUtf8, hexToBytes, UnseenError } from '@unseen/core';
 import { canonicalBytes } from '../canonical.js';
 import type { Computation } from '../computations.js';
 import { discreteLaplaceNoise } from '../dp.js';
 import { epsilonUnits } from '../policy.js';
-import type {
-  ConsumerOutcome,
-  ConsumerRunContext,
-  JobRunner,
-  ProviderRunContext,
+import {
+  assertCohort,
+  assetColumn,
+  type ConsumerOutcome,
+  type ConsumerRunContext,
+  type JobRunner,
+  type LocalAsset,
+  type ProviderRunContext,
 } from '../runner.js';
 import { ticketHash } from '../ticket.js';
+import {
+  awaitStart,
+  orAbort,
+  RUNNER_MSG,
+  receiveRunnerMessage,
+  sendRunnerMessage,
+} from './wire.js';
 
-const VERSION = 1;
-const START = 1;
-const RESULT = 2;
-const ABORT = 3;
+/** How several providers combine their aggregates without revealing them. */
+export const AGGREGATE_PROTOCOLS = ['secure-aggregation', 'homomorphic'] as const;
+export type AggregateProtocol = (typeof AGGREGATE_PROTOCOLS)[number];
 
 /** What an aggregate job releases. */
 export interface AggregateResult {
   computation: Computation;
   value: number;
-  /** `discrete-laplace` with the epsilon used, or `none` for an exact release. */
+  /**
+   * `discrete-laplace` with the epsilon each provider's noise gives its own records, or `none`
+   * for an exact release.
+   */
   noise: { mechanism: 'discrete-laplace'; epsilon: number } | { mechanism: 'none' };
+  /** Over several providers: how their contributions were combined, and how many there were. */
+  protocol?: AggregateProtocol;
+  providers?: number;
 }
 
-interface Params {
+/** Checked parameters of an aggregate job. */
+export interface AggregateParams {
   column?: string;
   lower: number;
   upper: number;
   decimals: number;
+  /** For jobs over several providers (default `secure-aggregation`). */
+  protocol: AggregateProtocol;
 }
 
-function parseParams(computation: Computation, params: Record<string, unknown>): Params {
-  if (computation === 'aggregate.count') return { lower: 0, upper: 0, decimals: 0 };
+/** The column and range of an aggregate, without the protocol. */
+export type AggregateRange = Omit<AggregateParams, 'protocol'>;
+
+const COLUMN = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/**
+ * Checks the parameters of an aggregate job: `{ column, lower, upper, decimals?, protocol? }`
+ * (count needs no column).
+ * @throws UnseenError `ERR_INVALID_ARGUMENT`
+ */
+export function parseAggregateParams(
+  computation: Computation,
+  params: Record<string, unknown>,
+): AggregateParams {
+  const protocol = aoneOf(
+    params.protocol ?? 'secure-aggregation',
+    AGGREGATE_PROTOCOLS,
+    'params.protocol',
+  );
+  if (computation === 'aggregate.count') return { lower: 0, upper: 0, decimals: 0, protocol };
+  if (!computation.startsWith('aggregate.')) {
+    throw new UnseenError('ERR_INVALID_ARGUMENT', `${computation} is not an aggregate`);
+  }
   const column = params.column;
-  if (typeof column !== 'string' || !/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/.test(column)) {
+  if (typeof column !== 'string' || !COLUMN.test(column)) {
     throw new UnseenError(
       'ERR_INVALID_ARGUMENT',
       `${computation}: params.column must name a numeric column`,
@@ -77,24 +106,56 @@ function parseParams(computation: Computation, params: Record<string, unknown>):
       'params: max(|lower|, |upper|) * 10^decimals must be at most 2^20',
     );
   }
-  return { column, lower, upper, decimals };
+  return { column, lower, upper, decimals, protocol };
 }
 
-function session(jobId: string): Uint8Array {
-  return hexToBytes(jobId);
+/** The sensitivity of a sum on the integer grid: max(|lower|, |upper|) * 10^decimals, at least 1. */
+export function sumSensitivity(p: AggregateRange): number {
+  return Math.max(1, Math.ceil(Math.max(Math.abs(p.lower), Math.abs(p.upper)) * 10 ** p.decimals));
+}
+
+/**
+ * The values an aggregate runs over: the column of each asset (zeros for a count), every asset
+ * holding at least `minCohort` records.
+ * @throws UnseenError `ERR_INVALID_ARGUMENT` (no such numeric column), `ERR_POLICY_DENIED`
+ *   (`cohort-below-minimum`)
+ */
+export function aggregateValues(
+  assets: readonly LocalAsset[],
+  p: AggregateRange,
+  minCohort: number,
+): number[] {
+  const out: number[] = [];
+  for (const asset of assets) {
+    assertCohort(asset, minCohort);
+    if (p.column === undefined) {
+      for (let r = 0; r < asset.rows.length; r++) out.push(0);
+      continue;
+    }
+    const i = assetColumn(asset, p.column, ['integer', 'number']);
+    for (const row of asset.rows) out.push(row[i] as number);
+  }
+  return out;
+}
+
+/** Values clipped to [lower, upper] on the integer grid of `decimals`, summed. */
+export function clippedSum(values: readonly number[], p: AggregateRange): number {
+  const scale = 10 ** p.decimals;
+  let s = 0;
+  for (const v of values) s += Math.round(Math.min(p.upper, Math.max(p.lower, v)) * scale);
+  return s;
 }
 
 /** The provider's release: exact, or with discrete Laplace noise for the job's epsilon. */
 export function releaseAggregate(
   computation: Computation,
   values: readonly number[],
-  p: Params,
+  p: AggregateRange,
   epsilon: number | null,
 ): AggregateResult {
   const scale = 10 ** p.decimals;
-  const clip = (v: number) => Math.round(Math.min(p.upper, Math.max(p.lower, v)) * scale);
   const n = values.length;
-  const sum = () => values.reduce((s, v) => s + clip(v), 0);
+  const sum = () => clippedSum(values, p);
   if (epsilon === null) {
     const value =
       computation === 'aggregate.count'
@@ -110,10 +171,7 @@ export function releaseAggregate(
   if (micros < (computation === 'aggregate.mean' ? 2 : 1)) {
     throw new UnseenError('ERR_INVALID_ARGUMENT', 'epsilon is too small to release anything');
   }
-  const sensitivity = Math.max(
-    1,
-    Math.ceil(Math.max(Math.abs(p.lower), Math.abs(p.upper)) * scale),
-  );
+  const sensitivity = sumSensitivity(p);
   let value: number;
   if (computation === 'aggregate.count') value = n + discreteLaplaceNoise(1, micros);
   else if (computation === 'aggregate.sum')
@@ -127,130 +185,84 @@ export function releaseAggregate(
   return { computation, value, noise: { mechanism: 'discrete-laplace', epsilon: micros / 1e6 } };
 }
 
-/** The single-provider aggregate runner (aggregate.count, aggregate.sum, aggregate.mean). */
+/** The distinct providers of a ticket, sorted. */
+export function ticketProviders(ticket: { assets: readonly { provider: string }[] }): string[] {
+  return [...new Set(ticket.assets.map((a) => a.provider))].sort();
+}
+
+/** The provider side of a one-provider aggregate. */
+export async function runLocalAggregateProvider(
+  ctx: ProviderRunContext,
+): Promise<{ records: number }> {
+  const t = ctx.ticket;
+  const p = parseAggregateParams(t.computation, t.params);
+  const consumer = ctx.channel(t.consumer);
+  await awaitStart(ctx, consumer);
+  const values = await orAbort(consumer, t.jobId, async () =>
+    aggregateValues(ctx.assets, p, t.minCohort),
+  );
+  ctx.progress({ phase: 'aggregate', done: 0, total: values.length });
+  const result = releaseAggregate(t.computation, values, p, t.privacy?.epsilon ?? null);
+  ctx.progress({ phase: 'aggregate', done: values.length, total: values.length });
+  await sendRunnerMessage(consumer, t.jobId, RUNNER_MSG.RESULT, canonicalBytes(result));
+  return { records: values.length };
+}
+
+/** The consumer side of a one-provider aggregate. */
+export async function runLocalAggregateConsumer(ctx: ConsumerRunContext): Promise<ConsumerOutcome> {
+  const t = ctx.ticket;
+  parseAggregateParams(t.computation, t.params);
+  const providers = ticketProviders(t);
+  if (providers.length !== 1) {
+    throw new UnseenError(
+      'ERR_UNSUPPORTED',
+      'aggregates over several providers need the joint aggregate runner (aggregateRunner)',
+    );
+  }
+  const provider = ctx.channel(providers[0]!);
+  await sendRunnerMessage(provider, t.jobId, RUNNER_MSG.START, hexToBytes(ticketHash(t)));
+  ctx.progress({ phase: 'waiting for the provider' });
+  const msg = await receiveRunnerMessage(ctx, provider, [RUNNER_MSG.RESULT], 'provider', 4096);
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(bytesToUtf8(msg.body)) as Record<string, unknown>;
+  } catch {
+    throw new UnseenError('ERR_MALFORMED_MESSAGE', 'aggregate result is not JSON');
+  }
+  if (
+    body.computation !== t.computation ||
+    typeof body.value !== 'number' ||
+    !Number.isFinite(body.value)
+  ) {
+    throw new UnseenError('ERR_MALFORMED_MESSAGE', 'aggregate result does not match the job');
+  }
+  return { result: body, resultBytes: canonicalBytes(body) };
+}
+
+/**
+ * The single-provider aggregate runner (aggregate.count, aggregate.sum, aggregate.mean). Jobs
+ * over several providers need {@link aggregateRunner} from `aggregate-joint.ts`, which also
+ * runs single-provider jobs exactly like this one.
+ */
 export const localAggregateRunner: JobRunner = {
   computations: ['aggregate.count', 'aggregate.sum', 'aggregate.mean'],
 
   validateParams(computation, params) {
-    parseParams(computation, params);
+    parseAggregateParams(computation, params);
   },
 
   async runProvider(ctx: ProviderRunContext) {
-    const t = ctx.ticket;
-    const p = parseParams(t.computation, t.params);
-    const consumer = ctx.channel(t.consumer);
-    const start = decodeMessage(await consumer.receive({ signal: ctx.signal }), {
-      version: VERSION,
-      type: START,
-      session: session(t.jobId),
-      maxBody: 32,
-    });
-    const abort = async (e: UnseenError): Promise<never> => {
-      await consumer.send(
-        encodeMessage({
-          version: VERSION,
-          type: ABORT,
-          session: session(t.jobId),
-          body: utf8ToBytes(JSON.stringify(e.toJSON())),
-        }),
-      );
-      throw e;
-    };
-    if (bytesToHex(start.body) !== ticketHash(t)) {
-      return abort(new UnseenError('ERR_PARAMETER_MISMATCH', 'the consumer runs another ticket'));
-    }
-    if (t.assets.length !== 1 || ctx.assets.length !== 1) {
-      return abort(
-        new UnseenError(
+    if (ticketProviders(ctx.ticket).length !== 1) {
+      const consumer = ctx.channel(ctx.ticket.consumer);
+      return orAbort(consumer, ctx.ticket.jobId, async () => {
+        throw new UnseenError(
           'ERR_UNSUPPORTED',
-          'aggregates over several assets need the secure-aggregation runner',
-        ),
-      );
-    }
-    const asset = ctx.assets[0]!;
-    let values: number[] = [];
-    if (p.column !== undefined) {
-      const i = asset.schema.findIndex((f) => f.name === p.column);
-      const field = asset.schema[i];
-      if (field === undefined || (field.type !== 'integer' && field.type !== 'number')) {
-        return abort(
-          new UnseenError(
-            'ERR_INVALID_ARGUMENT',
-            `asset ${asset.id} has no numeric column ${p.column}`,
-          ),
+          'aggregates over several providers need the joint aggregate runner (aggregateRunner)',
         );
-      }
-      values = asset.rows.map((r) => r[i] as number);
-    } else values = asset.rows.map(() => 0);
-    if (values.length < t.minCohort) {
-      return abort(
-        new UnseenError(
-          'ERR_POLICY_DENIED',
-          `the asset has fewer records than the minimum cohort ${t.minCohort}`,
-          {
-            details: { reason: 'cohort-below-minimum' },
-          },
-        ),
-      );
+      });
     }
-    ctx.progress({ phase: 'aggregate', done: 0, total: values.length });
-    const result = releaseAggregate(t.computation, values, p, t.privacy?.epsilon ?? null);
-    ctx.progress({ phase: 'aggregate', done: values.length, total: values.length });
-    await consumer.send(
-      encodeMessage({
-        version: VERSION,
-        type: RESULT,
-        session: session(t.jobId),
-        body: canonicalBytes(result),
-      }),
-    );
-    return { records: values.length };
+    return runLocalAggregateProvider(ctx);
   },
 
-  async runConsumer(ctx: ConsumerRunContext): Promise<ConsumerOutcome> {
-    const t = ctx.ticket;
-    parseParams(t.computation, t.params);
-    const providers = [...new Set(t.assets.map((a) => a.provider))];
-    if (providers.length !== 1 || t.assets.length !== 1) {
-      throw new UnseenError(
-        'ERR_UNSUPPORTED',
-        'aggregates over several assets need the secure-aggregation runner',
-      );
-    }
-    const provider = ctx.channel(providers[0]!);
-    await provider.send(
-      encodeMessage({
-        version: VERSION,
-        type: START,
-        session: session(t.jobId),
-        body: hexToBytes(ticketHash(t)),
-      }),
-    );
-    ctx.progress({ phase: 'waiting for the provider' });
-    const msg = decodeMessage(await provider.receive({ signal: ctx.signal }), {
-      version: VERSION,
-      type: [RESULT, ABORT],
-      session: session(t.jobId),
-      maxBody: 4096,
-    });
-    const body = JSON.parse(bytesToUtf8(msg.body)) as Record<string, unknown>;
-    if (msg.type === ABORT) {
-      const code = typeof body.code === 'string' ? body.code : 'ERR_PROTOCOL_ABORTED';
-      throw new UnseenError(
-        'ERR_PROTOCOL_ABORTED',
-        `the provider aborted: ${code}: ${String(body.message)}`,
-        {
-          details: { providerCode: code },
-        },
-      );
-    }
-    if (
-      body.computation !== t.computation ||
-      typeof body.value !== 'number' ||
-      !Number.isFinite(body.value)
-    ) {
-      throw new UnseenError('ERR_MALFORMED_MESSAGE', 'aggregate result does not match the job');
-    }
-    return { result: body, resultBytes: canonicalBytes(body) };
-  },
+  runConsumer: runLocalAggregateConsumer,
 };

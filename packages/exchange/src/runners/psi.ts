@@ -7,22 +7,23 @@
  *
  * Policy at the data: the provider refuses a consumer set that differs from the size the job
  * declared or is smaller than the ticket's minCohort, before the server answers (a tiny query
- * set would single out individuals). PSI results are exact: a job that spends a privacy budget
+ * set would single out individuals), through @unseen/psi's `minClientItems` / `maxClientItems`. PSI results are exact: a job that spends a privacy budget
  * is refused with `ERR_UNSUPPORTED` rather than charged for noise it does not get.
  *
  * Params: `{ column, valueColumn? (psi.sum), suite? ('x25519' | 'ristretto255') }`.
  * @module
  */
-import { type Channel, type ReceiveOptions, UnseenError } from '@unseen/core';
+import { UnseenError } from '@unseen/core';
 import { PsiServer, runPsiClient, runPsiServer, type SuiteName } from '@unseen/psi';
 import { canonicalBytes } from '../canonical.js';
 import type { Computation } from '../computations.js';
-import type {
-  ConsumerOutcome,
-  ConsumerRunContext,
-  JobRunner,
-  LocalAsset,
-  ProviderRunContext,
+import {
+  assetColumn,
+  type ConsumerOutcome,
+  type ConsumerRunContext,
+  type JobRunner,
+  type LocalAsset,
+  type ProviderRunContext,
 } from '../runner.js';
 
 type Mode = 'intersection' | 'cardinality' | 'sum';
@@ -72,17 +73,6 @@ function parseParams(computation: Computation, params: Record<string, unknown>):
 /** PSI servers by asset, column and sizing: a setup is computed once and reused. */
 const servers = new WeakMap<LocalAsset, Map<string, Promise<PsiServer<Mode>>>>();
 
-function columnIndex(asset: LocalAsset, name: string, types: readonly string[]): number {
-  const i = asset.schema.findIndex((f) => f.name === name);
-  if (i < 0 || !types.includes(asset.schema[i]!.type)) {
-    throw new UnseenError(
-      'ERR_INVALID_ARGUMENT',
-      `asset ${asset.id} has no ${types.join('/')} column ${name}`,
-    );
-  }
-  return i;
-}
-
 function serverFor(
   asset: LocalAsset,
   p: PsiParams,
@@ -97,11 +87,11 @@ function serverFor(
   }
   let server = cache.get(key);
   if (server === undefined) {
-    const k = columnIndex(asset, p.column, ['string', 'integer']);
+    const k = assetColumn(asset, p.column, ['string', 'integer']);
     const items = asset.rows.map((r) => String(r[k]));
     let values: number[] | undefined;
     if (p.valueColumn !== undefined) {
-      const v = columnIndex(asset, p.valueColumn, ['integer']);
+      const v = assetColumn(asset, p.valueColumn, ['integer']);
       values = asset.rows.map((r) => r[v] as number);
       if (values.some((x) => x < 0))
         throw new UnseenError(
@@ -120,44 +110,6 @@ function serverFor(
     cache.set(key, server);
   }
   return server;
-}
-
-/**
- * A channel that refuses the consumer's PSI request when its set size is not the declared
- * cohort or is below the minimum, before the server sees it. It reads the element count where
- * @unseen/psi's request carries it (message type 1; body: suite u8, mode u8, total u32).
- */
-function cohortGuard(channel: Channel, declared: number, minCohort: number): Channel {
-  const receive = async (options?: ReceiveOptions): Promise<Uint8Array> => {
-    const m = await channel.receive(options);
-    if (m.length >= 28 && m[1] === 1) {
-      const count = new DataView(m.buffer, m.byteOffset, m.byteLength).getUint32(24);
-      if (count !== declared || count < minCohort) {
-        throw new UnseenError(
-          'ERR_POLICY_DENIED',
-          `the consumer sent ${count} elements; the job admitted ${declared} (minimum ${minCohort})`,
-          {
-            details: { reason: 'cohort-below-minimum' },
-          },
-        );
-      }
-    }
-    return m;
-  };
-  return {
-    send: (m) => channel.send(m),
-    receive,
-    close: () => channel.close(),
-    get closed() {
-      return channel.closed;
-    },
-    get bytesSent() {
-      return channel.bytesSent;
-    },
-    get bytesReceived() {
-      return channel.bytesReceived;
-    },
-  };
 }
 
 /** The PSI runner (requires `@unseen/psi`). */
@@ -182,8 +134,12 @@ export const psiRunner: JobRunner = {
       throw new UnseenError('ERR_INVALID_ARGUMENT', 'a PSI job runs on exactly one asset');
     ctx.progress({ phase: 'setup' });
     const server = await serverFor(asset, p, t.cohort);
-    await runPsiServer(cohortGuard(ctx.channel(t.consumer), t.cohort, t.minCohort), {
+    // The consumer's set must have exactly the admitted size, itself at least the minimum
+    // cohort: @unseen/psi refuses any other from the request's header, before answering.
+    await runPsiServer(ctx.channel(t.consumer), {
       server,
+      minClientItems: Math.max(t.cohort, t.minCohort),
+      maxClientItems: t.cohort,
       signal: ctx.signal,
       onProgress: (x) => ctx.progress({ phase: x.phase, done: x.done, total: x.total }),
     });
