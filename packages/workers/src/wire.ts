@@ -24,7 +24,7 @@ export function toWireError(e: unknown): WireError {
     const err = e as Error & { code?: unknown; details?: unknown };
     const out: WireError = {
       name: typeof err.name === 'string' ? err.name : 'Error',
-      message: typeof err.message === 'string' ? err.message : String(err.message),
+      message: typeof err.message === 'string' ? err.message : describe(err.message),
     };
     if (typeof err.stack === 'string') out.stack = err.stack;
     if (typeof err.code === 'string') out.code = err.code;
@@ -37,7 +37,19 @@ export function toWireError(e: unknown): WireError {
     }
     return out;
   }
-  return { name: 'Error', message: `non-error thrown: ${String(e)}` };
+  return { name: 'Error', message: `non-error thrown: ${describe(e)}` };
+}
+
+/**
+ * `String(v)` that cannot itself throw: objects without a usable `toString` (a null prototype,
+ * or a `toString` that is not a function or throws) are named by their type instead.
+ */
+function describe(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
 
 /**
