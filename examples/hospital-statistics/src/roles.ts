@@ -98,11 +98,12 @@ export async function runAggregator(
             } else if (kind === R) {
               checks[B]!.result(); // ERR_POLICY_DENIED below `min` hospitals
               checks[C]!.result();
-              await channel.send(frame(B, encodeList(kept[B]!)));
-              await channel.send(frame(C, encodeList(kept[C]!)));
+              // Said before sending: the analyst stops this process once it has them.
               console.log(
                 `[aggregator] released the contributions of ${checks[B]!.count} hospitals`,
               );
+              await channel.send(frame(B, encodeList(kept[B]!)));
+              await channel.send(frame(C, encodeList(kept[C]!)));
               continue;
             } else throw new Error('unknown message');
             await channel.send(frame(K));
