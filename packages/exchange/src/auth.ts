@@ -10,6 +10,7 @@
  */
 import { ByteWriter, bytesToHex, hexToBytes, randomBytes, sha256, UnseenError } from '@unseen/core';
 import { akeyId, type Identity, verifySignature } from './identity.js';
+import type { ExchangeStore } from './store.js';
 
 /** Header names of a signed request. */
 export const AUTH_HEADERS = {
@@ -89,7 +90,19 @@ export interface ReplayGuard {
    * Accepts `(keyId, nonce)` once while `timestamp` is inside the window; records it.
    * @throws UnseenError `ERR_REPLAY` (seen before, or outside the window)
    */
-  check(keyId: string, nonce: string, timestamp: number, now: number): void;
+  check(keyId: string, nonce: string, timestamp: number, now: number): void | Promise<void>;
+}
+
+function outsideWindow(windowMs: number, skewMs: number): UnseenError {
+  return new UnseenError('ERR_REPLAY', `request timestamp is outside the ${windowMs} ms window`, {
+    details: { reason: 'timestamp-window', skewMs },
+  });
+}
+
+function nonceReused(): UnseenError {
+  return new UnseenError('ERR_REPLAY', 'request nonce was seen before', {
+    details: { reason: 'nonce-reused' },
+  });
 }
 
 /** Options of {@link MemoryReplayGuard}. */
@@ -126,15 +139,8 @@ export class MemoryReplayGuard implements ReplayGuard {
   }
 
   check(keyId: string, nonce: string, timestamp: number, now: number): void {
-    if (Math.abs(now - timestamp) > this.windowMs) {
-      throw new UnseenError(
-        'ERR_REPLAY',
-        `request timestamp is outside the ${this.windowMs} ms window`,
-        {
-          details: { reason: 'timestamp-window', skewMs: now - timestamp },
-        },
-      );
-    }
+    if (Math.abs(now - timestamp) > this.windowMs)
+      throw outsideWindow(this.windowMs, now - timestamp);
     if (timestamp < this.notBefore) {
       throw new UnseenError(
         'ERR_REPLAY',
@@ -145,11 +151,7 @@ export class MemoryReplayGuard implements ReplayGuard {
       );
     }
     const id = `${keyId}:${nonce}`;
-    if (this.#seen.has(id)) {
-      throw new UnseenError('ERR_REPLAY', 'request nonce was seen before', {
-        details: { reason: 'nonce-reused' },
-      });
-    }
+    if (this.#seen.has(id)) throw nonceReused();
     if (now >= this.#nextPrune || this.#seen.size >= this.#maxEntries) this.#prune(now);
     if (this.#seen.size >= this.#maxEntries) {
       throw new UnseenError(
@@ -163,6 +165,40 @@ export class MemoryReplayGuard implements ReplayGuard {
   #prune(now: number): void {
     for (const [id, expiry] of this.#seen) if (expiry < now) this.#seen.delete(id);
     this.#nextPrune = now + Math.min(this.windowMs, 10_000);
+  }
+}
+
+/** Options of {@link StoreReplayGuard}. */
+export interface StoreReplayGuardOptions {
+  /** Accepted |now - timestamp| in ms (default 120,000). */
+  windowMs?: number;
+}
+
+/**
+ * A replay guard whose nonces live in the exchange's store
+ * ({@link ExchangeStore.rememberNonce}): every exchange process on one store refuses a request
+ * another has accepted, and a restart forgets nothing, so unlike {@link MemoryReplayGuard} it
+ * needs no `notBefore` cut-off. A nonce is held until its timestamp leaves the window.
+ * @example
+ * ```ts
+ * const server = await startExchangeServer({ exchange, replayGuard: new StoreReplayGuard(store) });
+ * ```
+ */
+export class StoreReplayGuard implements ReplayGuard {
+  readonly windowMs: number;
+  readonly #store: Pick<ExchangeStore, 'rememberNonce'>;
+
+  constructor(store: Pick<ExchangeStore, 'rememberNonce'>, options: StoreReplayGuardOptions = {}) {
+    this.#store = store;
+    this.windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
+  }
+
+  async check(keyId: string, nonce: string, timestamp: number, now: number): Promise<void> {
+    if (Math.abs(now - timestamp) > this.windowMs)
+      throw outsideWindow(this.windowMs, now - timestamp);
+    if (!(await this.#store.rememberNonce(keyId, nonce, timestamp + this.windowMs, now))) {
+      throw nonceReused();
+    }
   }
 }
 
@@ -211,11 +247,8 @@ export async function verifyRequest(
     throw unauthorized('x-unseen-timestamp, -nonce or -signature is malformed', 'malformed-header');
   }
   const timestamp = Number(ts);
-  if (Math.abs(now - timestamp) > guard.windowMs) {
-    throw new UnseenError('ERR_REPLAY', 'request timestamp is outside the accepted window', {
-      details: { reason: 'timestamp-window', skewMs: now - timestamp },
-    });
-  }
+  if (Math.abs(now - timestamp) > guard.windowMs)
+    throw outsideWindow(guard.windowMs, now - timestamp);
   const publicKey = await lookup(keyId);
   if (publicKey === undefined) throw unauthorized('unknown signer', 'unknown-key');
   const bytes = canonicalRequest(
@@ -227,6 +260,6 @@ export async function verifyRequest(
   if (!verifySignature(publicKey, REQUEST_DOMAIN, bytes, hexToBytes(sig))) {
     throw unauthorized('request signature does not verify', 'bad-signature');
   }
-  guard.check(keyId, nonce, timestamp, now);
+  await guard.check(keyId, nonce, timestamp, now);
   return keyId;
 }

@@ -1,7 +1,7 @@
 /**
  * @unseen/exchange: the "usable but not visible, controllable and measurable" core of a data
  * exchange. Identities and signed requests, asset commitments, policies, jobs and runners,
- * usage receipts in a signed hash-chained ledger, a SQLite store, a fetch handler with a
+ * usage receipts in a signed hash-chained ledger, SQLite and PostgreSQL stores, a fetch handler with a
  * WebSocket relay, and the client and party drivers.
  * @module
  */
@@ -41,6 +41,8 @@ export * from './runners/wire.js';
 export * from './schema.js';
 export * from './service.js';
 export * from './store.js';
+export * from './store-open.js';
+export * from './store-postgres.js';
 export * from './store-sqlite.js';
 export * from './ticket.js';
 export * from './ws-channel.js';

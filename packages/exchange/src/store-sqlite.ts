@@ -43,7 +43,14 @@ CREATE TABLE IF NOT EXISTS ledger (
 CREATE TABLE IF NOT EXISTS denials (
   id INTEGER PRIMARY KEY AUTOINCREMENT, consumer TEXT NOT NULL, at INTEGER NOT NULL,
   code TEXT NOT NULL, reason TEXT, request TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS nonces (
+  key_id TEXT NOT NULL, nonce TEXT NOT NULL, expires_at INTEGER NOT NULL,
+  PRIMARY KEY (key_id, nonce));
+CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces(expires_at);
 `;
+
+/** How often a store deletes expired nonces, ms. */
+export const NONCE_PRUNE_INTERVAL_MS = 10_000;
 
 interface PolicyRow {
   body: string;
@@ -103,6 +110,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements ExchangeStore {
   readonly db: Database.Database;
   readonly path: string;
+  #nextPrune = 0;
 
   private constructor(path: string, options: SqliteStoreOptions) {
     this.path = path;
@@ -218,16 +226,29 @@ export class SqliteStore implements ExchangeStore {
           'UPDATE policies SET revoked = 1 WHERE asset_id = ? AND consumer = ? AND revoked = 0',
         )
         .run(policy.assetId, policy.consumer);
+      // What the pair spent under every earlier policy stays spent (see ExchangeStore.putPolicy).
+      const prev = this.db
+        .prepare(
+          `SELECT jobs, epsilon_micros, delta_femtos FROM policies
+           WHERE asset_id = ? AND consumer = ? ORDER BY rowid DESC LIMIT 1`,
+        )
+        .get(policy.assetId, policy.consumer) as
+        | { jobs: number; epsilon_micros: number; delta_femtos: number }
+        | undefined;
       try {
         this.db
           .prepare(
-            'INSERT INTO policies (id, asset_id, consumer, body, revoked) VALUES (?, ?, ?, ?, 0)',
+            `INSERT INTO policies (id, asset_id, consumer, body, revoked, jobs, epsilon_micros, delta_femtos)
+             VALUES (?, ?, ?, ?, 0, ?, ?, ?)`,
           )
           .run(
             policy.id,
             policy.assetId,
             policy.consumer,
             JSON.stringify({ ...policy, revoked: false }),
+            prev?.jobs ?? 0,
+            prev?.epsilon_micros ?? 0,
+            prev?.delta_femtos ?? 0,
           );
       } catch (e) {
         if (isConstraint(e))
@@ -416,11 +437,32 @@ export class SqliteStore implements ExchangeStore {
            (SELECT COUNT(*) FROM jobs j WHERE j.consumer = c.consumer AND j.state = 'failed') AS failed,
            (SELECT COUNT(*) FROM denials d WHERE d.consumer = c.consumer) AS denied,
            (SELECT COALESCE(SUM(relayed_bytes), 0) FROM jobs j WHERE j.consumer = c.consumer) AS bytes,
-           (SELECT COALESCE(SUM(epsilon_micros), 0) FROM policies p WHERE p.consumer = c.consumer) AS eps
+           (SELECT COALESCE(SUM(epsilon_micros), 0) FROM policies p WHERE p.consumer = c.consumer
+              AND p.rowid = (SELECT MAX(q.rowid) FROM policies q
+                             WHERE q.asset_id = p.asset_id AND q.consumer = p.consumer)) AS eps
          FROM (SELECT consumer FROM jobs UNION SELECT consumer FROM denials) c ORDER BY c.consumer`,
       )
       .all() as (Omit<MeteringRow, 'epsilonSpent'> & { eps: number })[];
     return rows.map(({ eps, ...r }) => ({ ...r, epsilonSpent: eps / 1e6 }));
+  }
+
+  async rememberNonce(
+    keyId: string,
+    nonce: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<boolean> {
+    if (now >= this.#nextPrune) {
+      this.#nextPrune = now + NONCE_PRUNE_INTERVAL_MS;
+      this.db.prepare('DELETE FROM nonces WHERE expires_at < ?').run(now);
+    }
+    const r = this.db
+      .prepare(
+        `INSERT INTO nonces VALUES (?, ?, ?) ON CONFLICT (key_id, nonce)
+         DO UPDATE SET expires_at = excluded.expires_at WHERE nonces.expires_at < ?`,
+      )
+      .run(keyId, nonce, expiresAt, now);
+    return r.changes === 1;
   }
 
   async close(): Promise<void> {

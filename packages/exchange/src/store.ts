@@ -9,8 +9,11 @@
  * - {@link ExchangeStore.finishJob} moves a job to its final state and appends its receipt to
  *   the ledger in one transaction: a crash leaves either both or neither.
  *
- * A PostgreSQL store implements the same with `BEGIN ISOLATION LEVEL SERIALIZABLE` (or
- * `SELECT ... FOR UPDATE` on the policy rows and an advisory lock on the ledger head).
+ * Two stores implement it: {@link SqliteStore} (one file, `BEGIN IMMEDIATE` transactions) and
+ * {@link PostgresStore} (`SELECT ... FOR UPDATE` on the policy rows, an advisory lock on the
+ * ledger head), both with a nonce table ({@link ExchangeStore.rememberNonce}) so that every
+ * exchange process on one store shares replay protection. {@link openStore} opens either from a
+ * location string.
  * @module
  */
 import type { Asset } from './asset.js';
@@ -62,7 +65,13 @@ export interface ExchangeStore {
   getAsset(id: string): Promise<Asset | undefined>;
   listAssets(filter?: { provider?: string; ids?: readonly string[] }): Promise<Asset[]>;
 
-  /** Adds a policy, revoking the live policy of the same (asset, consumer) in the same transaction. */
+  /**
+   * Adds a policy, revoking the live policy of the same (asset, consumer) in the same
+   * transaction. The new policy starts with the usage of the pair's latest earlier policy (live
+   * or revoked): a privacy budget, once spent, stays spent, and setting a policy again (to
+   * extend its expiry, say) never hands a consumer a fresh budget or quota. A provider that
+   * means to allow more raises the budget or quota of the new policy.
+   */
   putPolicy(policy: Policy): Promise<void>;
   getPolicy(id: string): Promise<{ policy: Policy; usage: PolicyUsage } | undefined>;
   listPolicies(filter?: {
@@ -105,5 +114,13 @@ export interface ExchangeStore {
   ledgerEntries(fromSeq: number, limit: number): Promise<LedgerEntry[]>;
   ledgerEntryByJob(jobId: string): Promise<LedgerEntry | undefined>;
   metering(): Promise<MeteringRow[]>;
+
+  /**
+   * Records the nonce of an authenticated request until `expiresAt` (ms since epoch), atomically
+   * across every process sharing the store. A nonce whose record expired before `now` may be
+   * recorded again; expired records are pruned from time to time.
+   * @returns true if `(keyId, nonce)` was recorded now, false if it is held already (a replay)
+   */
+  rememberNonce(keyId: string, nonce: string, expiresAt: number, now: number): Promise<boolean>;
   close(): Promise<void>;
 }

@@ -6,7 +6,7 @@ import { Identity } from '@unseen/exchange';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inProcessExchange, runJobs } from './helpers/inprocess.js';
-import { runCli } from './helpers/processes.js';
+import { runCli, writeKey } from './helpers/processes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'unseen-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,7 +62,43 @@ describe('unseen CLI', () => {
       `${head!.seq}:${head!.hash}`,
     ]);
     expect(ok.stdout).toContain('ledger OK: 5 entries');
+    expect(ok.stdout).toContain('pass --exchange-key');
     expect(ok.code).toBe(0);
+    // Pinned to the exchange's key known from elsewhere: OK; pinned to another exchange's key
+    // (what a re-keyed, re-signed file amounts to): refused, whatever the file claims.
+    writeKey(p.dir, p.ids.exchange);
+    const pinned = await runCli([
+      'ledger',
+      'verify',
+      '--db',
+      db,
+      '--exchange-key',
+      join(p.dir, 'ex.pub.json'),
+    ]);
+    expect(pinned.code).toBe(0);
+    expect(pinned.stdout).not.toContain('pass --exchange-key');
+    writeKey(p.dir, Identity.generate('exchange', 'impostor'));
+    const wrong = await runCli([
+      'ledger',
+      'verify',
+      '--db',
+      db,
+      '--json',
+      '--exchange-key',
+      join(p.dir, 'impostor.pub.json'),
+    ]);
+    expect(wrong.code).toBe(1);
+    expect(JSON.parse(wrong.stdout).problems[0].problem).toMatch(/not the pinned/);
+    writeKey(p.dir, p.ids.consumer);
+    const notExchange = await runCli([
+      'ledger',
+      'verify',
+      '--db',
+      db,
+      '--exchange-key',
+      join(p.dir, 'shop.pub.json'),
+    ]);
+    expect(notExchange.code).toBe(2);
     // An operator with file access edits a receipt's byte count.
     const raw = new Database(db);
     const row = raw.prepare('SELECT receipt FROM ledger WHERE seq = 3').get() as {

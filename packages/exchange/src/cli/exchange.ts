@@ -1,9 +1,10 @@
 /** `unseen exchange serve`. @module */
 import { access } from 'node:fs/promises';
+import { StoreReplayGuard } from '../auth.js';
 import { Exchange } from '../exchange.js';
 import { Identity, type PublicIdentity } from '../identity.js';
 import { startExchangeServer } from '../node-http.js';
-import { SqliteStore } from '../store-sqlite.js';
+import { openStore } from '../store-open.js';
 import {
   loadIdentity,
   loadPublicIdentity,
@@ -20,10 +21,12 @@ import { installedRunners } from './parties.js';
 export async function exchange(cmd: string | undefined, argv: string[]): Promise<void> {
   if (cmd !== 'serve')
     throw new UsageError(
-      'unseen exchange serve --db FILE --key FILE [--operator FILE]... [--host H] [--port P]',
+      'unseen exchange serve (--store FILE|postgres://... | --db FILE) --key FILE [--operator FILE]... [--shared] [--host H] [--port P]',
     );
   const { values } = options(argv, {
     db: { type: 'string' },
+    store: { type: 'string' },
+    shared: { type: 'boolean', default: false },
     key: { type: 'string' },
     name: { type: 'string', default: 'exchange' },
     operator: { type: 'string', multiple: true, default: [] },
@@ -45,12 +48,17 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
   }
   const operators: PublicIdentity[] = [];
   for (const f of values.operator) operators.push(await loadPublicIdentity(f));
-  const store = SqliteStore.open(required(values.db, 'db'));
+  if (values.db !== undefined && values.store !== undefined)
+    throw new UsageError('give --store or --db, not both');
+  const store = await openStore(required(values.store ?? values.db, 'store'));
   const runners = installedRunners();
   const ex = await Exchange.open({
     identity,
     store,
     operators,
+    // With --shared, other exchange processes run jobs from the same store: a job `running`
+    // now may be theirs. The jobs of a process that died fail at their deadline instead.
+    recoverRunningJobs: !values.shared,
     jobTimeoutMs: parseDuration(values['job-timeout']),
     validateParams: (c, p, n, privacy) => {
       if (runners.has(c)) runners.get(c).validateParams(c, p, n, privacy);
@@ -61,6 +69,8 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     host: values.host,
     port: num(values.port, 'port')!,
     maxBodyBytes: num(values['max-body'], 'max-body')!,
+    // Nonces in the store: shared by every process on it, and kept across restarts.
+    replayGuard: new StoreReplayGuard(store),
   });
   print(
     values.json,

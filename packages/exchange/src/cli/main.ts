@@ -17,7 +17,7 @@ const HELP = `unseen: a data exchange where data is usable but not visible, cont
 
   unseen keys generate --role exchange|provider|consumer|operator --name N --out FILE
   unseen keys public --key FILE
-  unseen exchange serve --db FILE --key FILE [--operator PUBFILE]... [--host H] [--port P]
+  unseen exchange serve --store FILE|postgres://... --key FILE [--operator PUBFILE]... [--shared] [--host H] [--port P]
   unseen party add|list --url URL --key OPERATOR-KEY [--identity PUBFILE]
   unseen asset register|list --url URL --key PROVIDER-KEY --asset FILE.csv --offer C1,C2 [--classification C]
   unseen policy set|revoke|list --url URL --key KEY --asset ID --consumer KEYID --allow C1,C2 [--budget EPS] [--quota N]
@@ -28,7 +28,7 @@ const HELP = `unseen: a data exchange where data is usable but not visible, cont
   unseen consumer run train --url URL --key CONSUMER-KEY --asset ID --asset ID2 --features c:lo:hi,... --label C[:classes]
       [--rounds 3] [--local-steps 10] [--sampling-rate 0.1] [--lr 0.5] [--clip 1] [--noise 1] [--delta D] [--out model.json]
   unseen receipts|metering --url URL --key KEY
-  unseen ledger verify (--db FILE | --url URL --key OPERATOR-KEY) [--head SEQ:HASH]
+  unseen ledger verify (--db FILE | --url postgres://... | --url URL --key OPERATOR-KEY) [--exchange-key PUBFILE] [--head SEQ:HASH]
 
 Add --json for machine-readable output.`;
 

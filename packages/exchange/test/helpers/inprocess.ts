@@ -1,18 +1,23 @@
-/** An exchange in this process over a SQLite file in a temp folder, with registered parties. */
+/** An exchange in this process over a fresh store (SQLite file or PostgreSQL database), with registered parties. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bytesToHex, randomBytes, sha256 } from '@unseen/core';
+import { reportFor } from './reports.js';
+import { createStoreFixture, type StoreFixture, type StoreKind } from './stores.js';
+
+export { reportFor };
+
 import {
   type AssetDefinition,
   commitRows,
   Exchange,
+  type ExchangeStore,
   Identity,
   type Job,
   type PartyRecord,
   type PartyReport,
   type Schema,
-  SqliteStore,
   signReport,
   ticketHash,
 } from '@unseen/exchange';
@@ -36,7 +41,8 @@ export function assetDefinition(id: string, rows = 20): AssetDefinition {
 
 export interface InProcess {
   dir: string;
-  store: SqliteStore;
+  fixture: StoreFixture;
+  store: ExchangeStore;
   ex: Exchange;
   ids: {
     exchange: Identity;
@@ -55,10 +61,12 @@ export interface InProcess {
 }
 
 export async function inProcessExchange(
-  options: { jobTimeoutMs?: number; now?: () => number } = {},
+  options: { jobTimeoutMs?: number; now?: () => number; store?: StoreKind } = {},
 ): Promise<InProcess> {
+  const { store: kind = 'sqlite', ...exchangeOptions } = options;
   const dir = mkdtempSync(join(tmpdir(), 'unseen-exchange-'));
-  const store = SqliteStore.open(join(dir, 'exchange.db'), { synchronous: 'NORMAL' });
+  const fixture = await createStoreFixture(kind, dir);
+  const store = await fixture.open();
   const ids = {
     exchange: Identity.generate('exchange', 'ex'),
     operator: Identity.generate('operator', 'op'),
@@ -70,7 +78,7 @@ export async function inProcessExchange(
     identity: ids.exchange,
     store,
     operators: [ids.operator.public],
-    ...options,
+    ...exchangeOptions,
   });
   const operator = await ex.party(ids.operator.keyId);
   const provider = await ex.registerParty(operator, ids.provider.public);
@@ -78,43 +86,16 @@ export async function inProcessExchange(
   const consumer2 = await ex.registerParty(operator, ids.consumer2.public);
   return {
     dir,
+    fixture,
     store,
     ex,
     ids,
     actors: { operator, provider, consumer, consumer2 },
     close: async () => {
       await store.close();
+      await fixture.drop();
       rmSync(dir, { recursive: true, force: true });
     },
-  };
-}
-
-/** A party's report for a job. */
-export function reportFor(
-  job: Job,
-  who: Identity,
-  role: 'consumer' | 'provider',
-  status: 'finished' | 'failed' = 'finished',
-): PartyReport {
-  const t = job.ticket.body;
-  return {
-    v: 1,
-    jobId: job.id,
-    ticketHash: ticketHash(t),
-    party: who.keyId,
-    role,
-    status,
-    resultHash:
-      role === 'consumer' && status === 'finished' ? bytesToHex(sha256(randomBytes(8))) : null,
-    commitments:
-      role === 'provider'
-        ? t.assets
-            .filter((a) => a.provider === who.keyId)
-            .map((a) => ({ assetId: a.id, root: a.root }))
-        : [],
-    bytesSent: 100,
-    bytesReceived: 200,
-    error: status === 'failed' ? 'ERR_TIMEOUT' : null,
   };
 }
 

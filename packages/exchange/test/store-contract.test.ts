@@ -1,0 +1,171 @@
+/**
+ * What every store promises (store.ts), checked the same way on SQLite and on PostgreSQL:
+ * conflicts, filters and orders, compare-and-set, usage that outlives a replaced policy,
+ * metering, nonces shared by every handle on one store, and typed errors that leave the store
+ * usable.
+ */
+import { UnseenError } from '@unseen/core';
+import type { ExchangeStore, Policy } from '@unseen/exchange';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { assetDefinition, type InProcess, inProcessExchange } from './helpers/inprocess.js';
+import { describeStores } from './helpers/stores.js';
+
+async function code(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (e) {
+    expect(e).toBeInstanceOf(UnseenError);
+    return (e as UnseenError).code;
+  }
+}
+
+describeStores('the store contract', (kind) => {
+  let p: InProcess;
+  let other: ExchangeStore;
+
+  beforeAll(async () => {
+    p = await inProcessExchange({ store: kind });
+    other = await p.fixture.open(); // a second handle (for PostgreSQL: a second pool)
+  });
+  afterAll(async () => {
+    await other?.close();
+    await p?.close();
+  });
+
+  const policy = (assetId: string, over: Partial<Policy> = {}) => ({
+    assetId,
+    consumer: p.ids.consumer.keyId,
+    computations: ['aggregate.count' as const],
+    minCohort: 1,
+    budget: { epsilon: 1, delta: 0 },
+    maxEpsilonPerJob: null,
+    quota: 10,
+    expiresAt: p.ex.now() + 3_600_000,
+    ...over,
+  });
+  const count = (asset: string, epsilon: number) =>
+    p.ex.requestJob(p.actors.consumer, {
+      computation: 'aggregate.count',
+      assets: [asset],
+      params: {},
+      cohort: 0,
+      privacy: epsilon === 0 ? null : { epsilon, delta: 0 },
+    });
+
+  it('meta: the first value set stays, whichever handle sets it', async () => {
+    expect(await p.store.getMeta('absent')).toBeUndefined();
+    expect(await p.store.initMeta('k', 'one')).toBe('one');
+    expect(await other.initMeta('k', 'two')).toBe('one');
+    expect(await other.getMeta('k')).toBe('one');
+  });
+
+  it('parties and assets: duplicates are conflicts; lists are filtered and in key order', async () => {
+    expect(await code(p.store.insertParty(p.actors.consumer))).toBe('ERR_CONFLICT');
+    const parties = await other.listParties();
+    expect(parties.map((x) => x.keyId)).toEqual(parties.map((x) => x.keyId).sort());
+    expect(parties.map((x) => x.keyId)).toContain(p.ids.consumer.keyId);
+
+    for (const id of ['b-asset', 'a-asset', 'c-asset'])
+      await p.ex.registerAsset(p.actors.provider, assetDefinition(id));
+    const a = await p.store.getAsset('a-asset');
+    expect(a?.provider).toBe(p.ids.provider.keyId);
+    expect(await other.getAsset('a-asset')).toEqual(a);
+    expect(await code(p.store.insertAsset(a!))).toBe('ERR_CONFLICT');
+    expect(
+      (await p.store.listAssets({ ids: ['c-asset', 'a-asset', 'zz'] })).map((x) => x.id),
+    ).toEqual(['a-asset', 'c-asset']);
+    expect(await p.store.listAssets({ provider: p.ids.consumer.keyId })).toEqual([]);
+  });
+
+  it('a replaced or revoked policy hands its spent budget and quota to the next one', async () => {
+    await p.ex.setPolicy(p.actors.provider, policy('a-asset'));
+    await count('a-asset', 0.4);
+    await count('a-asset', 0.4);
+    // The provider renews the policy (a later expiry, the same budget): nothing is refunded.
+    await p.ex.setPolicy(
+      p.actors.provider,
+      policy('a-asset', { expiresAt: p.ex.now() + 7_200_000 }),
+    );
+    const live = (await p.store.listPolicies({ assetIds: ['a-asset'] })).filter(
+      (x) => !x.policy.revoked,
+    );
+    expect(live).toHaveLength(1);
+    expect(live[0]!.usage).toEqual({ jobs: 2, epsilonMicros: 800_000, deltaFemtos: 0 });
+    expect(await code(count('a-asset', 0.4))).toBe('ERR_BUDGET_EXHAUSTED');
+    // Revoked, then set again: still spent.
+    await p.store.revokePolicy(live[0]!.policy.id);
+    expect(await code(count('a-asset', 0.1))).toBe('ERR_POLICY_DENIED');
+    await p.ex.setPolicy(p.actors.provider, policy('a-asset', { quota: 3 }));
+    await count('a-asset', 0.1);
+    expect(await code(count('a-asset', 0.05))).toBe('ERR_QUOTA_EXCEEDED');
+    // All versions, oldest first; only the newest is live; its usage is the whole history's.
+    const all = await other.listPolicies({ assetIds: ['a-asset'], consumer: p.ids.consumer.keyId });
+    expect(all.map((x) => x.policy.revoked)).toEqual([true, true, false]);
+    expect(all[2]!.usage).toEqual({ jobs: 3, epsilonMicros: 900_000, deltaFemtos: 0 });
+    expect(await code(p.store.revokePolicy('no-such-policy'))).toBe('ERR_NOT_FOUND');
+    // Metering counts the epsilon once, not once per policy version.
+    const row = (await other.metering()).find((m) => m.consumer === p.ids.consumer.keyId);
+    expect(row?.epsilonSpent).toBeCloseTo(0.9, 9);
+    expect(row?.denied).toBeGreaterThanOrEqual(3);
+  });
+
+  it('jobs: filters, order, limit, and compare-and-set on the state', async () => {
+    await p.ex.setPolicy(p.actors.provider, policy('b-asset', { budget: null, quota: null }));
+    const ids: string[] = [];
+    for (let i = 0; i < 4; i++) ids.push((await count('b-asset', 0)).job.id);
+    const mine = await other.listJobs({ party: p.ids.consumer.keyId, limit: 10_000 });
+    expect(mine.map((j) => j.admittedAt)).toEqual(
+      mine.map((j) => j.admittedAt).sort((x, y) => x - y),
+    );
+    expect(mine.map((j) => j.id)).toEqual(expect.arrayContaining(ids));
+    expect(await other.listJobs({ party: p.ids.consumer2.keyId })).toEqual([]);
+    expect(await p.store.listJobs({ party: p.ids.consumer.keyId, limit: 2 })).toHaveLength(2);
+    const job = (await p.store.getJob(ids[0]!))!;
+    expect(job.state).toBe('admitted');
+    expect(await other.updateJob({ ...job, state: 'running' }, ['running'])).toBe(false);
+    expect((await p.store.getJob(job.id))!.state).toBe('admitted');
+    expect(await other.updateJob({ ...job, state: 'running', relayedBytes: 7 }, ['admitted'])).toBe(
+      true,
+    );
+    expect(await p.store.updateJob({ ...job, state: 'running' }, ['admitted'])).toBe(false);
+    const running = await p.store.listJobs({ state: 'running' });
+    expect(running.map((j) => j.id)).toEqual([job.id]);
+    expect(running[0]!.relayedBytes).toBe(7);
+    expect(await p.store.getJob('no-such-job')).toBeUndefined();
+  });
+
+  it('a nonce is accepted once across handles, and again only after it expired', async () => {
+    const now = Date.now();
+    expect(await p.store.rememberNonce('k1', 'n1', now + 1_000, now)).toBe(true);
+    expect(await other.rememberNonce('k1', 'n1', now + 1_000, now + 10)).toBe(false);
+    expect(await p.store.rememberNonce('k1', 'n1', now + 1_000, now + 20)).toBe(false);
+    expect(await other.rememberNonce('k2', 'n1', now + 1_000, now)).toBe(true);
+    expect(await other.rememberNonce('k1', 'n1', now + 5_000, now + 2_000)).toBe(true);
+    expect(await p.store.rememberNonce('k1', 'n1', now + 5_000, now + 2_001)).toBe(false);
+    // Offered at once through both handles: exactly one wins.
+    const wins = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        (i % 2 ? p.store : other).rememberNonce('k3', 'race', now + 9_000, now),
+      ),
+    );
+    expect(wins.filter(Boolean)).toHaveLength(1);
+  });
+
+  it('text a store cannot hold is a typed error, and the store stays usable', async () => {
+    const def = { ...assetDefinition('nul-asset'), title: 'a\u0000b' };
+    const err = await code(p.ex.registerAsset(p.actors.provider, def));
+    if (err === undefined) expect((await p.store.getAsset('nul-asset'))?.title).toBe('a\u0000b');
+    else expect(err).toBe('ERR_INVALID_ARGUMENT');
+    expect(await p.store.getAsset('a-asset')).toBeDefined();
+  });
+
+  it('a store of another schema version is refused on open, and opens again once restored', async () => {
+    await p.fixture.exec("UPDATE meta SET value = '999' WHERE key = 'schema'");
+    expect(await code(p.fixture.open())).toBe('ERR_UNSUPPORTED_VERSION');
+    await p.fixture.exec("UPDATE meta SET value = '1' WHERE key = 'schema'");
+    const reopened = await p.fixture.open();
+    expect(await reopened.getAsset('a-asset')).toBeDefined();
+    await reopened.close();
+  });
+});
