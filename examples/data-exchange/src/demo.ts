@@ -207,7 +207,9 @@ async function main(): Promise<void> {
     await policy(who, client, {
       assetId,
       computations: ['aggregate.count', 'aggregate.mean', 'federated.train'],
-      minCohort: 100,
+      // Training samples 10% of the rows per step (60 and 40 here), and no step may use fewer
+      // records than the minimum cohort.
+      minCohort: 40,
       budget: { epsilon: 8, delta: 1e-5 },
       maxEpsilonPerJob: 4,
       quota: 20,

@@ -2,15 +2,20 @@
  * federated.train end to end: an exchange process and two provider processes holding loan
  * records; the consumer (this process) coordinates FedAvg rounds with secure aggregation over
  * the relay while the providers train with DP-SGD. Checks the model, the per-round metering and
- * the privacy in the receipt, admission against the RDP accounting, and that providers refuse a
- * consumer that asks for more rounds than admitted or for updates in the clear.
+ * the privacy in the receipt, admission against the RDP accounting, that providers refuse a
+ * consumer that asks for more rounds than admitted or for updates in the clear, and that no
+ * provider releases an update from fewer records per local step than the minimum cohort (the
+ * noiseless single-record reconstruction of the audit).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from '@unseen/core';
+import { hexToBytes, isUnseenError, randomBytes, type UnseenError } from '@unseen/core';
 import {
   type ConsumerRunContext,
+  checkFederatedCohort,
+  deltaUnits,
   type FederatedResult,
+  federatedBatchSize,
   federatedModel,
   federatedPrivacy,
   federatedRunner,
@@ -19,9 +24,11 @@ import {
   parseFederatedParams,
   RUNNER_MSG,
   RunnerRegistry,
+  receiveRunnerMessage,
   runAsConsumer,
   sendRunnerMessage,
   startProviders,
+  ticketHash,
   ticketProviders,
   waitForReceipt,
 } from '@unseen/exchange';
@@ -57,15 +64,24 @@ beforeAll(async () => {
   await policies();
 }, 120_000);
 
-/** Fresh policies (and so fresh budgets) on both assets. */
+/**
+ * Policies on both assets with room for the next test's jobs: spent budget carries over to a
+ * policy set again, so each budget is what was spent plus epsilon 20 and delta 1e-4.
+ */
 async function policies(): Promise<void> {
+  const live = (await fed.clients.consumer.listPolicies()).filter((p) => !p.policy.revoked);
   for (const [i, assetId] of ['loans-a', 'loans-b'].entries()) {
+    const usage = live.find((p) => p.policy.assetId === assetId)?.usage;
     await fed.clients.providers[i]!.setPolicy({
       assetId,
       consumer: fed.ids.consumer.keyId,
       computations: ['federated.train'],
-      minCohort: 100,
-      budget: { epsilon: 20, delta: 1e-4 },
+      // 0.1 * 300 records per local step on the smaller asset: the most the jobs below allow.
+      minCohort: 30,
+      budget: {
+        epsilon: (usage?.epsilonMicros ?? 0) / 1e6 + 20,
+        delta: (usage?.deltaFemtos ?? 0) / 1e15 + 1e-4,
+      },
       maxEpsilonPerJob: 10,
       quota: null,
       expiresAt: Date.now() + 3_600_000,
@@ -163,8 +179,16 @@ describe('federated.train through the exchange', () => {
     expect(statements.map((s) => s.body.privacy?.steps)).toEqual([45, 45]);
   }, 120_000);
 
-  it('`unseen consumer run train` requests the RDP epsilon at the policy’s delta and writes the model', async () => {
+  it('`unseen consumer run train` requests the RDP epsilon at the delta left in the policies and writes the model', async () => {
     await policies();
+    // Spent budget outlives a policy set again: what is left of the delta, in units of 1e-15.
+    const left = Math.min(
+      ...(await fed.clients.consumer.listPolicies())
+        .filter((p) => !p.policy.revoked && p.policy.budget !== null)
+        .map((p) => deltaUnits(p.policy.budget!.delta, 'down') - p.usage.deltaFemtos),
+    );
+    expect(left).toBeGreaterThan(0);
+    const delta = left / 1e15;
     const out = await runCli([
       'consumer',
       'run',
@@ -201,12 +225,9 @@ describe('federated.train through the exchange', () => {
     const printed = JSON.parse(out.stdout) as {
       receipt: { receipt: { body: { privacy: unknown; rounds: unknown[] } } };
     };
-    const expected = federatedPrivacy({ ...params, rounds: 2, localSteps: 10 }, 1e-4);
-    // No --delta: the policy's budget delta (1e-4).
-    expect(printed.receipt.receipt.body.privacy).toEqual({
-      epsilon: expected.epsilon,
-      delta: 1e-4,
-    });
+    const expected = federatedPrivacy({ ...params, rounds: 2, localSteps: 10 }, delta);
+    // No --delta: the delta left in the policies' budgets.
+    expect(printed.receipt.receipt.body.privacy).toEqual({ epsilon: expected.epsilon, delta });
     expect(printed.receipt.receipt.body.rounds).toHaveLength(2);
     const model = JSON.parse(readFileSync(join(fed.dir, 'model.json'), 'utf8')) as FederatedResult;
     expect(model.weights.map((w) => w.length)).toEqual([6, 2]);
@@ -292,5 +313,145 @@ describe('federated.train through the exchange', () => {
       expect(codes).toEqual(['ERR_POLICY_DENIED', 'ERR_POLICY_DENIED']);
       expect(receipt.status).toBe('failed');
     }
+  }, 120_000);
+});
+
+describe('federated.train and the minimum cohort', () => {
+  /** The audit's parameters: no noise, ~1 record per local step, a huge clip. */
+  const attack = {
+    ...params,
+    rounds: 5,
+    localSteps: 1,
+    samplingRate: 1 / 400,
+    learningRate: 1,
+    clipNorm: 1e6,
+    noiseMultiplier: 0,
+  };
+
+  it('refuses fewer expected records per local step than the minimum cohort; sizes batches without noise', () => {
+    const denied = (p: Record<string, unknown>, rows: number, min: number) => {
+      try {
+        checkFederatedCohort(parseFederatedParams(p), rows, min);
+        return undefined;
+      } catch (e) {
+        expect(isUnseenError(e)).toBe(true);
+        return e as UnseenError;
+      }
+    };
+    const e = denied(attack, 400, 10);
+    expect(e?.code).toBe('ERR_POLICY_DENIED');
+    expect(e?.details).toMatchObject({
+      reason: 'batch-below-cohort',
+      minCohort: 10,
+      expectedBatch: 1,
+    });
+    expect(e?.message).toMatch(
+      /1 records per local step, below the minimum cohort 10 \(it needs a sampling rate of at least 0\.025\)/,
+    );
+    // The boundary: q * rows = minCohort is enough (0.1 * 100 is not exactly 10 in floats).
+    expect(denied({ ...attack, samplingRate: 0.1 }, 100, 10)).toBeUndefined();
+    expect(denied({ ...attack, samplingRate: 0.1 }, 99, 10)?.code).toBe('ERR_POLICY_DENIED');
+    expect(denied({ ...params, samplingRate: 0.1 }, 400, 100)?.code).toBe('ERR_POLICY_DENIED');
+    const p = parseFederatedParams({ ...attack, samplingRate: 0.1 });
+    expect(federatedBatchSize(p, 100, 10)).toBe(10);
+    expect(federatedBatchSize(p, 305, 10)).toBe(31);
+    expect(federatedBatchSize(parseFederatedParams({ ...attack, samplingRate: 1 }), 40, 10)).toBe(
+      40,
+    );
+  });
+
+  it('the consumer and every provider refuse the audit’s noiseless single-record job; a noiseless job with enough records per step runs', async () => {
+    for (const [i, assetId] of ['loans-a', 'loans-b'].entries()) {
+      await fed.clients.providers[i]!.setPolicy({
+        assetId,
+        consumer: fed.ids.consumer.keyId,
+        computations: ['federated.train'],
+        minCohort: 10,
+        budget: null,
+        maxEpsilonPerJob: null,
+        quota: null,
+        expiresAt: Date.now() + 3_600_000,
+      });
+    }
+    const job = (p: Record<string, unknown>): JobRequest => ({
+      ...trainJob(null),
+      params: p,
+    });
+    // The consumer's runner refuses before it starts anyone.
+    const view = await fed.clients.consumer.requestJob(job(attack));
+    const refused = await runAsConsumer({
+      client: fed.clients.consumer,
+      view,
+      runners: fed.runners,
+    }).catch((e: unknown) => e);
+    expect(refused).toMatchObject({
+      code: 'ERR_POLICY_DENIED',
+      details: { reason: 'batch-below-cohort', minCohort: 10 },
+    });
+
+    // A consumer that skips its own check meets the providers' refusal (their own row counts),
+    // before any record is read or any update released.
+    const rogue: JobRunner = {
+      ...federatedRunner,
+      async runConsumer(ctx: ConsumerRunContext) {
+        const t = ctx.ticket;
+        const channels = ticketProviders(t).map((k) => ctx.channel(k));
+        const hash = hexToBytes(ticketHash(t));
+        await Promise.all(
+          channels.map((c) => sendRunnerMessage(c, t.jobId, RUNNER_MSG.START, hash)),
+        );
+        // Every provider's answer (startProviders stops at the first refusal).
+        const answers = await Promise.allSettled(
+          channels.map((c) => receiveRunnerMessage(ctx, c, [RUNNER_MSG.READY], 'provider', 0)),
+        );
+        const refusal = answers.find((a) => a.status === 'rejected');
+        if (refusal !== undefined) throw refusal.reason;
+        throw new Error('unreachable: the providers must refuse');
+      },
+    };
+    const view2 = await fed.clients.consumer.requestJob(job(attack));
+    const out = await runAsConsumer({
+      client: fed.clients.consumer,
+      view: view2,
+      runners: new RunnerRegistry([rogue]),
+    }).catch((e: unknown) => e);
+    expect(out).toMatchObject({ code: 'ERR_PROTOCOL_ABORTED' });
+    expect((out as UnseenError).message).toMatch(
+      /records per local step, below the minimum cohort 10/,
+    );
+    const receipt = (await waitForReceipt(fed.clients.consumer, view2.job.id, 20_000)).receipt.body;
+    expect(receipt.status).toBe('failed');
+    expect(
+      receipt.reports.filter((s) => s.body.role === 'provider').map((s) => s.body.error),
+    ).toEqual(['ERR_POLICY_DENIED', 'ERR_POLICY_DENIED']);
+
+    // Enough records per step (0.1 * 300 = 30 >= 10): trains, on fixed batches without noise.
+    const ok = {
+      ...attack,
+      rounds: 2,
+      localSteps: 10,
+      samplingRate: 0.1,
+      learningRate: 2,
+      clipNorm: 1,
+    };
+    const view3 = await fed.clients.consumer.requestJob(job(ok));
+    const { result, receipt: r3 } = await runAsConsumer({
+      client: fed.clients.consumer,
+      view: view3,
+      runners: fed.runners,
+    });
+    const r = result as FederatedResult;
+    expect(r.rounds.map((x) => [x.round, x.contributors, x.totalWeight])).toEqual([
+      [1, 2, 700],
+      [2, 2, 700],
+    ]);
+    expect(r.weights.flat().every(Number.isFinite)).toBe(true);
+    expect(r3.receipt.body.status).toBe('finished');
+    const accuracy = evaluateModel(
+      federatedModel(parseFederatedParams(ok)),
+      r.weights.map((w) => Float32Array.from(w)),
+      await holdout(),
+    ).accuracy;
+    expect(accuracy).toBeGreaterThan(0.6);
   }, 120_000);
 });

@@ -184,8 +184,14 @@ export class FedAvgClient {
           if (!Number.isSafeInteger(out.numExamples) || out.numExamples < 1) {
             throw new UnseenError('ERR_INVALID_ARGUMENT', 'train must report numExamples >= 1');
           }
+          // Finite weights can still differ by more than float32 holds: clipping turns such an
+          // update into zeros (a bounded stand-in, so DP-FedAvg's sensitivity holds); without
+          // clipping it is refused rather than sent as infinities.
           let update = subtractWeights(out.weights, m.weights);
           if (m.task.clipNorm > 0) update = clipByL2Norm(update, m.task.clipNorm).update;
+          else if (!allFinite(update)) {
+            throw new UnseenError('ERR_INVALID_ARGUMENT', 'the update overflows float32');
+          }
           if (m.task.noiseStd > 0) {
             update = await Promise.all(
               update.map(async (t) => {

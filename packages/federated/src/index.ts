@@ -12,6 +12,7 @@ export * from './aggregation/secure.js';
 export * from './aggregation/types.js';
 export * from './client.js';
 export * from './dp.js';
+export * from './dp-sgd.js';
 export * from './models/dataset.js';
 export * from './models/mlp.js';
 export * from './models/model.js';

@@ -86,11 +86,33 @@ export function addScaled(
   });
 }
 
-/** The Euclidean (L2) norm of all values together, in float64. */
-export function l2Norm(weights: readonly Float32Array[]): number {
+/**
+ * The Euclidean (L2) norm of all values together, in float64, scaled by the largest magnitude
+ * (as BLAS `dnrm2`) so that no square overflows or underflows: finite inputs always give a
+ * finite norm. Like `Math.hypot`, an infinite value gives `Infinity` and otherwise a NaN gives
+ * `NaN`.
+ */
+export function l2Norm(weights: readonly ArrayLike<number>[]): number {
+  let max = 0;
+  let nan = false;
+  for (const t of weights) {
+    for (let i = 0; i < t.length; i++) {
+      const a = Math.abs(t[i]!);
+      if (a > max) max = a;
+      else if (Number.isNaN(a)) nan = true;
+    }
+  }
+  if (max === Infinity) return Infinity;
+  if (nan) return Number.NaN;
+  if (max === 0) return 0;
   let s = 0;
-  for (const t of weights) for (let i = 0; i < t.length; i++) s += t[i]! * t[i]!;
-  return Math.sqrt(s);
+  for (const t of weights) {
+    for (let i = 0; i < t.length; i++) {
+      const v = t[i]! / max;
+      s += v * v;
+    }
+  }
+  return max * Math.sqrt(s);
 }
 
 /** All tensors concatenated into one float64 vector. */
@@ -144,21 +166,64 @@ export function splitByShape(flat: Float64Array, shape: WeightsShape): Float64Ar
 export interface ClipResult {
   /** The (possibly scaled) update. */
   update: Weights;
-  /** Its L2 norm before clipping. */
+  /** Its L2 norm before clipping (`Infinity` or `NaN` when it held a non-finite value). */
   norm: number;
-  /** True when it was scaled down. */
+  /** True when it was scaled down (or zeroed). */
   clipped: boolean;
 }
 
 /**
+ * The factor that clips a vector of L2 norm `norm` to `clipNorm`: min(1, C / norm), rounded
+ * down a hair so that the float result never exceeds C; and 0 when `norm` is not finite (the
+ * vector held a NaN or an infinity). Zero is a fixed, data-independent value of norm 0 <= C, so
+ * a sum of clipped vectors keeps its sensitivity C whatever the inputs (Abadi et al. 2016 bound
+ * every per-example contribution by C; which bounded value a non-finite one becomes does not
+ * matter to the guarantee, only that it is bounded and finite).
+ */
+export function clipScale(norm: number, clipNorm: number): number {
+  if (!Number.isFinite(norm)) return 0;
+  if (norm <= clipNorm) return 1;
+  return (clipNorm / norm) * (1 - 2 ** -20);
+}
+
+/**
+ * Per-example clipping of DP-SGD (Abadi et al., "Deep Learning with Differential Privacy",
+ * CCS 2016, Algorithm 1, "clip gradient"): adds `g * min(1, C / ||g||)` into the float64
+ * accumulators `sum`. A gradient with a NaN or an infinity (e.g. one that overflowed float32)
+ * adds nothing, as a zero gradient would: every contribution is finite with norm <= C, so
+ * nothing downstream turns NaN and the sensitivity of the sum stays C.
+ * @returns the gradient's norm before clipping (`Infinity` or `NaN` for a non-finite one)
+ * @throws UnseenError `ERR_PARAMETER_MISMATCH` when the shapes differ
+ */
+export function addClipped(
+  sum: readonly Float64Array[],
+  grad: readonly Float32Array[],
+  clipNorm: number,
+): number {
+  if (sum.length !== grad.length || sum.some((t, i) => t.length !== grad[i]!.length)) {
+    throw new UnseenError('ERR_PARAMETER_MISMATCH', 'addClipped: the shapes differ');
+  }
+  const norm = l2Norm(grad);
+  const scale = clipScale(norm, clipNorm);
+  if (scale === 0) return norm;
+  for (let t = 0; t < grad.length; t++) {
+    const g = grad[t]!;
+    const acc = sum[t]!;
+    for (let i = 0; i < g.length; i++) acc[i] = acc[i]! + scale * g[i]!;
+  }
+  return norm;
+}
+
+/**
  * Scales `update` so that its L2 norm is at most `clipNorm` (Abadi et al. 2016; McMahan et al.
- * 2018): u * min(1, C / ||u||). The scale is rounded down a hair so that the float32 result
- * never exceeds C.
+ * 2018): u * min(1, C / ||u||) ({@link clipScale}). An update with a non-finite value becomes
+ * zeros (`clipped: true`): a bounded, data-independent stand-in rather than NaNs.
  */
 export function clipByL2Norm(update: readonly Float32Array[], clipNorm: number): ClipResult {
   const norm = l2Norm(update);
-  if (norm <= clipNorm) return { update: cloneWeights(update), norm, clipped: false };
-  const scale = (clipNorm / norm) * (1 - 2 ** -20);
+  const scale = clipScale(norm, clipNorm);
+  if (scale === 1) return { update: cloneWeights(update), norm, clipped: false };
+  if (scale === 0) return { update: zerosOf(shapeOf(update)), norm, clipped: true };
   return { update: update.map((t) => t.map((v) => v * scale)), norm, clipped: true };
 }
 

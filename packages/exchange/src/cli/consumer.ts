@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { ExchangeClient } from '../client.js';
 import type { Computation } from '../computations.js';
 import { runAsConsumer } from '../job-driver.js';
-import type { PrivacyAmount } from '../policy.js';
+import { deltaUnits, type PrivacyAmount } from '../policy.js';
 import { federatedPrivacy } from '../runners/federated-params.js';
 import { connect, num, options, print, progressLine, required, UsageError } from './args.js';
 import { describe, installedRunners } from './parties.js';
@@ -24,13 +24,22 @@ function parseFeatures(spec: string): { column: string; lower: number; upper: nu
   });
 }
 
-/** The smallest budget delta over the consumer's live policies on `assets` (the policy's delta). */
+/**
+ * The delta a training job states when none is given: the smallest *remaining* budget delta over
+ * the consumer's live policies on `assets` (budgets are counted in units of 1e-15; a spend is
+ * rounded up, so the value returned never asks for more than what is left), or 1e-5 if no policy
+ * has a delta budget.
+ */
 async function policyDelta(client: ExchangeClient, assets: readonly string[]): Promise<number> {
   const live = (await client.listPolicies()).filter(
     (p) => !p.policy.revoked && assets.includes(p.policy.assetId) && p.policy.budget !== null,
   );
-  const deltas = live.map((p) => p.policy.budget!.delta).filter((d) => d > 0);
-  return deltas.length === 0 ? 1e-5 : Math.min(...deltas);
+  const left = live
+    .map((p) => deltaUnits(p.policy.budget!.delta, 'down') - p.usage.deltaFemtos)
+    .filter((f) => f > 0);
+  if (left.length === 0) return 1e-5;
+  const femtos = Math.min(...left);
+  return deltaUnits(femtos / 1e15, 'up') > femtos ? (femtos - 1) / 1e15 : femtos / 1e15;
 }
 
 export async function consumer(cmd: string | undefined, argv: string[]): Promise<void> {

@@ -144,6 +144,39 @@ export function checkFederatedPrivacy(
   }
 }
 
+/**
+ * The minimum cohort of a training job (the ticket's `minCohort`, the largest of its policies'):
+ * every update a provider releases must be computed from at least that many of its records. A
+ * DP-SGD step sums the clipped gradients of the records it samples; with few records per step
+ * and no noise the update is (nearly) one record's gradient, from which a linear model gives the
+ * record back exactly. So the expected records per local step, `samplingRate * rows` with `rows`
+ * the provider's records in the job, must be at least `minCohort`; a job without noise further
+ * trains on fixed-size batches of {@link federatedBatchSize} records (never fewer), a job with
+ * noise on Poisson samples (whose size varies; its DP guarantee holds whatever the size).
+ * Checked with the committed row counts by the consumer and with its own count by every
+ * provider, before any record is read.
+ * @throws UnseenError `ERR_POLICY_DENIED` with `details.reason = 'batch-below-cohort'`
+ */
+export function checkFederatedCohort(p: FederatedParams, rows: number, minCohort: number): void {
+  const expected = p.samplingRate * rows;
+  if (!(expected * (1 + 1e-12) >= minCohort)) {
+    const need = Math.min(1, minCohort / rows);
+    throw new UnseenError(
+      'ERR_POLICY_DENIED',
+      `federated.train: sampling rate ${p.samplingRate} over ${rows} records gives ${expected} records per local step, below the minimum cohort ${minCohort}${rows >= minCohort ? ` (it needs a sampling rate of at least ${need})` : ''}`,
+      { details: { reason: 'batch-below-cohort', minCohort, expectedBatch: expected } },
+    );
+  }
+}
+
+/**
+ * The records each local step of a job without noise trains on: `ceil(samplingRate * rows)`,
+ * at least `minCohort`, at most `rows` (call {@link checkFederatedCohort} first).
+ */
+export function federatedBatchSize(p: FederatedParams, rows: number, minCohort: number): number {
+  return Math.min(rows, Math.max(minCohort, Math.ceil(p.samplingRate * rows * (1 - 1e-12))));
+}
+
 /** The model a job trains. */
 export function federatedModel(p: FederatedParams): DifferentiableModel {
   const features = p.features.length;

@@ -19,6 +19,13 @@
  * receipt carries it (`privacySpent`) and the consumer's per-round usage (`rounds`). A job
  * without privacy (a policy without budget) trains without noise only if `noiseMultiplier` is 0.
  *
+ * Minimum cohort: no provider releases an update computed from fewer of its records than the
+ * ticket's `minCohort` per local step ({@link checkFederatedCohort}): `samplingRate * rows` must
+ * reach it, checked by the consumer on the committed row counts before it starts anyone and by
+ * each provider on its own count before it reads a record (`ERR_POLICY_DENIED`,
+ * `batch-below-cohort`); without noise every step trains on a fixed-size batch of at least
+ * `minCohort` records instead of a Poisson sample.
+ *
  * What each party learns: the consumer the model after each round (the sum of DP updates) and
  * the providers' total example count (their row counts are public in their commitments);
  * providers the global models; the exchange bytes and timings. Federated evaluation is refused
@@ -51,8 +58,10 @@ import type { JobTicket, RoundUsage } from '../ticket.js';
 import { ticketProviders } from './aggregate.js';
 import { dpSgd, dpSgdPrivacy } from './dp-sgd.js';
 import {
+  checkFederatedCohort,
   checkFederatedPrivacy,
   type FederatedParams,
+  federatedBatchSize,
   federatedModel,
   localDataset,
   parseFederatedParams,
@@ -128,6 +137,7 @@ function guardRounds(channel: Channel, rounds: number): { channel: Channel; trai
   };
 }
 
+/** Checks the ticket's parameters, privacy and providers. */
 function prepare(t: JobTicket): FederatedParams {
   const p = parseFederatedParams(t.params);
   checkFederatedPrivacy(t.params, t.privacy);
@@ -140,14 +150,25 @@ function prepare(t: JobTicket): FederatedParams {
   return p;
 }
 
+/** A provider's committed records in the job. */
+function committedRows(t: JobTicket, provider: string): number {
+  return t.assets.filter((a) => a.provider === provider).reduce((n, a) => n + a.rows, 0);
+}
+
 async function runProvider(ctx: ProviderRunContext): Promise<ProviderOutcome> {
   const t = ctx.ticket;
   const consumer = ctx.channel(t.consumer);
   await awaitStart(ctx, consumer);
   const { p, data, model } = await orAbort(consumer, t.jobId, async () => {
     const p = prepare(t);
+    // The records it would train on, counted before any is read.
+    const rows = ctx.assets.reduce((n, a) => n + a.rows.length, 0);
+    checkFederatedCohort(p, rows, t.minCohort);
     return { p, data: localDataset(ctx.assets, p, t.minCohort), model: federatedModel(p) };
   });
+  // Without noise, fixed-size batches: no step sums fewer than the minimum cohort.
+  const batchSize =
+    p.noiseMultiplier === 0 ? federatedBatchSize(p, data.count, t.minCohort) : undefined;
   await sendRunnerMessage(consumer, t.jobId, RUNNER_MSG.READY);
   await receiveRunnerMessage(ctx, consumer, [RUNNER_MSG.GO], 'consumer', 0);
   const rng = Rng.crypto();
@@ -166,6 +187,7 @@ async function runProvider(ctx: ProviderRunContext): Promise<ProviderOutcome> {
           learningRate: p.learningRate,
           clipNorm: p.clipNorm,
           noiseMultiplier: p.noiseMultiplier,
+          ...(batchSize === undefined ? {} : { batchSize }),
         },
         rng,
       );
@@ -203,17 +225,14 @@ async function runConsumer(ctx: ConsumerRunContext): Promise<ConsumerOutcome> {
   const t = ctx.ticket;
   const p = prepare(t);
   const providers = ticketProviders(t);
+  // Refuse before starting anyone: each provider would (with its own count) anyway.
+  for (const k of providers) checkFederatedCohort(p, committedRows(t, k), t.minCohort);
   const channels = providers.map((k) => ctx.channel(k));
   ctx.progress({ phase: 'handshake', done: 0, total: providers.length });
   await startProviders(ctx, channels);
   await Promise.all(channels.map((c) => sendRunnerMessage(c, t.jobId, RUNNER_MSG.GO)));
   const model = federatedModel(p);
-  const maxRows = Math.max(
-    1,
-    ...providers.map((k) =>
-      t.assets.filter((a) => a.provider === k).reduce((n, a) => n + a.rows, 0),
-    ),
-  );
+  const maxRows = Math.max(1, ...providers.map((k) => committedRows(t, k)));
   const server = new FedAvgServer({
     initialWeights: await model.init(await Rng.seeded(p.seed)),
     fractionFit: 1,

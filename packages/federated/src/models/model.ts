@@ -128,13 +128,31 @@ export function evaluateModel(
   return { loss: n > 0 ? loss / n : 0, accuracy: n > 0 ? correct / n : 0, numExamples: n };
 }
 
-/** Softmax of `z` in place, stable against overflow. */
+/**
+ * Softmax of `z` in place, stable against overflow: the largest logit is subtracted first, so
+ * huge finite logits give exact 0/1 probabilities rather than `Infinity / Infinity`. Logits
+ * that are not finite cannot come from finite weights and data in the reference models (their
+ * float64 sums of float32 products stay far below the float64 range), but a probability vector
+ * never turns NaN either way: NaN logits count as -Infinity, the +Infinity logits share the
+ * mass equally, and all -Infinity (or all NaN) logits give the uniform distribution.
+ */
 export function softmaxInPlace(z: Float64Array): void {
   let max = -Infinity;
   for (let i = 0; i < z.length; i++) if (z[i]! > max) max = z[i]!;
+  if (max === Infinity) {
+    let k = 0;
+    for (let i = 0; i < z.length; i++) if (z[i] === Infinity) k++;
+    for (let i = 0; i < z.length; i++) z[i] = z[i] === Infinity ? 1 / k : 0;
+    return;
+  }
+  if (max === -Infinity) {
+    z.fill(1 / z.length);
+    return;
+  }
   let s = 0;
   for (let i = 0; i < z.length; i++) {
-    z[i] = Math.exp(z[i]! - max);
+    const v = z[i]!;
+    z[i] = Number.isNaN(v) ? 0 : Math.exp(v - max); // NaN counts as -Infinity
     s += z[i]!;
   }
   for (let i = 0; i < z.length; i++) z[i] = z[i]! / s;
