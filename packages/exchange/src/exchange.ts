@@ -6,10 +6,11 @@
  * and checks its role first, then ownership.
  * @module
  */
-import { bytesToHex, hexToBytes, randomBytes, UnseenError } from '@unseen/core';
+import { bytesToHex, hexToBytes, randomBytes, sha256, UnseenError } from '@unseen/core';
 import type { Classification } from './asset.js';
 import { type Asset, parseAssetDefinition } from './asset.js';
 import { verifyStoreLedger } from './audit.js';
+import { canonicalBytes } from './canonical.js';
 import { type Computation, familyOf } from './computations.js';
 import { type Identity, type PublicIdentity, parsePublicIdentity } from './identity.js';
 import { type Denial, isFinal, type Job, type JobState, type PartyRecord } from './job.js';
@@ -130,7 +131,12 @@ export class Exchange {
       if (p.role !== 'operator')
         throw new UnseenError('ERR_INVALID_ARGUMENT', 'bootstrap identities must be operators');
       if ((await ex.store.getParty(p.keyId)) === undefined) {
-        await ex.store.insertParty({ ...p, addedAt: ex.now(), addedBy: ex.identity.keyId });
+        try {
+          await ex.store.insertParty({ ...p, addedAt: ex.now(), addedBy: ex.identity.keyId });
+        } catch (e) {
+          // Another exchange process on the same store registered it first.
+          if (!(e instanceof UnseenError && e.code === 'ERR_CONFLICT')) throw e;
+        }
       }
     }
     const stale =
@@ -403,12 +409,13 @@ export class Exchange {
         e instanceof UnseenError &&
         ['ERR_POLICY_DENIED', 'ERR_QUOTA_EXCEEDED', 'ERR_BUDGET_EXHAUSTED'].includes(e.code)
       ) {
+        const reason = e.details?.reason;
         const denial: Denial = {
           consumer: actor.keyId,
           at: now,
           code: e.code,
-          reason: typeof e.details?.reason === 'string' ? e.details.reason : null,
-          request,
+          reason: typeof reason === 'string' ? reason.slice(0, DENIAL_MAX_REASON_CHARS) : null,
+          request: { ...request, params: deniedParams(request.params) },
         };
         await this.store.recordDenial(denial);
       }
@@ -636,4 +643,27 @@ export class Exchange {
   async verifyLedger(expectedHead?: LedgerHead): Promise<LedgerVerification> {
     return verifyStoreLedger(this.store, this.identity.publicKey, expectedHead);
   }
+}
+
+/** Largest job params a denial keeps as they are, in bytes of canonical JSON. */
+export const DENIAL_MAX_PARAMS_BYTES = 4096;
+/** Longest reason a denial keeps, in UTF-16 code units. */
+export const DENIAL_MAX_REASON_CHARS = 256;
+
+/**
+ * The params a denial records: as they are up to {@link DENIAL_MAX_PARAMS_BYTES} of canonical
+ * JSON; above, `{ $omitted: { bytes, sha256 } }`, the size and SHA-256 (hex) of their
+ * canonical JSON (RFC 8785), so that a denied request costs the store a bounded number of
+ * bytes whatever its body. Params without a canonical form (too deep, a lone surrogate) keep
+ * only `{ $omitted: { bytes: null, sha256: null } }`.
+ */
+function deniedParams(params: Record<string, unknown>): Record<string, unknown> {
+  let bytes: Uint8Array;
+  try {
+    bytes = canonicalBytes(params);
+  } catch {
+    return { $omitted: { bytes: null, sha256: null } };
+  }
+  if (bytes.length <= DENIAL_MAX_PARAMS_BYTES) return params;
+  return { $omitted: { bytes: bytes.length, sha256: bytesToHex(sha256(bytes)) } };
 }

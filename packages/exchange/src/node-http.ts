@@ -6,14 +6,19 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { UnseenError } from '@unseen/core';
-import { MemoryReplayGuard, type ReplayGuard } from './auth.js';
+import { type ReplayGuard, StoreReplayGuard } from './auth.js';
 import type { Exchange } from './exchange.js';
 import { RelayHub } from './relay-server.js';
-import { createFetchHandler, type ServiceOptions } from './service.js';
+import { createFetchHandler, requestUrl, type ServiceOptions } from './service.js';
 
 /**
  * Adapts a fetch handler to a Node `(req, res)` listener: builds a `Request` (body streamed),
  * writes the `Response` back.
+ *
+ * The `Request`'s URL is the request-target on a fixed origin (`http://exchange.invalid`),
+ * never the Host header: a request-target that is not a normalized origin-form path
+ * (absolute-form `http://h/p`, `*`, `//p`, dot segments, a fragment) is answered 400
+ * `ERR_MALFORMED_MESSAGE` before the handler runs.
  *
  * Keep-alive connections stay usable whatever the handler does with the body. A body the
  * handler did not read to the end (a refused upload, a route that takes no body) is drained
@@ -30,7 +35,13 @@ export function toNodeListener(
   handler: (req: Request) => Promise<Response>,
 ): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
-    const host = req.headers.host ?? 'localhost';
+    // The URL comes from a fixed origin and the request-target alone: the Host header must not
+    // change the path that is routed and whose signature is verified.
+    const url = requestUrl(req.url);
+    if (url === undefined) {
+      answer(req, res, 400, { 'content-type': 'application/json' }, BAD_TARGET);
+      return;
+    }
     const headers = new Headers();
     for (const [k, v] of Object.entries(req.headers)) {
       if (typeof v === 'string') headers.set(k, v);
@@ -41,7 +52,7 @@ export function toNodeListener(
     const body = hasBody ? requestBody(req) : undefined;
     let request: Request;
     try {
-      request = new Request(`http://${host}${req.url ?? '/'}`, {
+      request = new Request(url, {
         method,
         headers,
         ...(body ? { body: body.stream, duplex: 'half' } : {}),
@@ -72,6 +83,15 @@ export function toNodeListener(
 const MALFORMED = new TextEncoder().encode(
   JSON.stringify({
     error: { code: 'ERR_MALFORMED_MESSAGE', message: 'malformed request line or headers' },
+  }),
+);
+
+const BAD_TARGET = new TextEncoder().encode(
+  JSON.stringify({
+    error: {
+      code: 'ERR_MALFORMED_MESSAGE',
+      message: 'request-target must be a normalized path in origin form (/path?query)',
+    },
   }),
 );
 
@@ -192,6 +212,10 @@ export interface ExchangeServerOptions extends ServiceOptions {
   sweepIntervalMs?: number;
   /** Largest relay frame payload (default 64 MiB). */
   maxRelayPayloadBytes?: number;
+  /** Relay bytes held for the parties of one job that have not connected yet (default 64 MiB). */
+  maxRelayQueuedBytes?: number;
+  /** Relay bytes held for parties not connected yet, all jobs together (default 256 MiB). */
+  maxRelayTotalQueuedBytes?: number;
 }
 
 /** A running exchange server. */
@@ -212,13 +236,19 @@ export interface ExchangeServer {
  */
 export async function startExchangeServer(options: ExchangeServerOptions): Promise<ExchangeServer> {
   const { exchange } = options;
-  const replayGuard: ReplayGuard = options.replayGuard ?? new MemoryReplayGuard();
+  const replayGuard: ReplayGuard = options.replayGuard ?? new StoreReplayGuard(exchange.store);
   const handler = createFetchHandler(exchange, { ...options, replayGuard });
   const relay = new RelayHub(exchange, {
     replayGuard,
     ...(options.maxRelayPayloadBytes === undefined
       ? {}
       : { maxPayloadBytes: options.maxRelayPayloadBytes }),
+    ...(options.maxRelayQueuedBytes === undefined
+      ? {}
+      : { maxQueuedBytes: options.maxRelayQueuedBytes }),
+    ...(options.maxRelayTotalQueuedBytes === undefined
+      ? {}
+      : { maxTotalQueuedBytes: options.maxRelayTotalQueuedBytes }),
   });
   const server = createServer(
     { requestTimeout: 60_000, headersTimeout: 40_000, maxHeaderSize: 16 * 1024 },

@@ -4,9 +4,9 @@
  * (sender is the connection's party, recipient is another party of the job, sequence number
  * is the next one, signature verifies) and forwards it unchanged. It cannot read protocol
  * content beyond its size, and it counts bytes per job for the receipt. A frame for a party
- * not yet connected waits in a bounded queue. Text messages from the relay are control
- * notices: `{"type":"closed","party":...}` when a peer leaves, `{"type":"error",...}` before
- * the relay closes a connection for a bad frame.
+ * not yet connected waits in a queue bounded per job and across the relay. Text messages from
+ * the relay are control notices: `{"type":"closed","party":...}` when a peer leaves,
+ * `{"type":"error",...}` before the relay closes a connection for a bad frame.
  * @module
  */
 import type { IncomingMessage } from 'node:http';
@@ -17,6 +17,7 @@ import { type ReplayGuard, verifyRequest } from './auth.js';
 import type { Exchange } from './exchange.js';
 import { statusOf } from './http.js';
 import { decodeRelayFrame, RELAY_OVERHEAD, verifyRelayFrame } from './relay-frame.js';
+import { requestUrl } from './service.js';
 import { messageBytes } from './ws-channel.js';
 
 /** Options of {@link RelayHub}. */
@@ -24,8 +25,13 @@ export interface RelayOptions {
   replayGuard: ReplayGuard;
   /** Largest payload of one frame (default 64 MiB). */
   maxPayloadBytes?: number;
-  /** Bytes held for a recipient that has not connected yet (default 64 MiB). */
+  /** Bytes held for the recipients of one job that have not connected yet (default 64 MiB). */
   maxQueuedBytes?: number;
+  /**
+   * Bytes held for recipients not connected yet across all jobs (default 256 MiB): the memory
+   * the relay's queues can take, however many jobs are open.
+   */
+  maxTotalQueuedBytes?: number;
 }
 
 interface Room {
@@ -49,6 +55,9 @@ export class RelayHub {
   readonly #guard: ReplayGuard;
   readonly #maxPayload: number;
   readonly #maxQueued: number;
+  readonly #maxTotalQueued: number;
+  /** Bytes in every room's queues. */
+  #queuedTotal = 0;
   readonly #wss: WebSocketServer;
   readonly #rooms = new Map<string, Room>();
   readonly #unsubscribe: () => void;
@@ -58,6 +67,7 @@ export class RelayHub {
     this.#guard = options.replayGuard;
     this.#maxPayload = options.maxPayloadBytes ?? 64 * 1024 * 1024;
     this.#maxQueued = options.maxQueuedBytes ?? 64 * 1024 * 1024;
+    this.#maxTotalQueued = options.maxTotalQueuedBytes ?? 256 * 1024 * 1024;
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#maxPayload + RELAY_OVERHEAD,
@@ -74,6 +84,11 @@ export class RelayHub {
     return n;
   }
 
+  /** Bytes queued for parties not connected yet, across all jobs. */
+  get queuedBytes(): number {
+    return this.#queuedTotal;
+  }
+
   /** Handles an HTTP upgrade: authenticates, admits the party to the job's room, or refuses. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     this.#admit(req).then(
@@ -85,7 +100,13 @@ export class RelayHub {
   }
 
   async #admit(req: IncomingMessage): Promise<{ jobId: string; party: string; parties: string[] }> {
-    const url = new URL(req.url ?? '/', 'http://relay');
+    const url = requestUrl(req.url);
+    if (url === undefined) {
+      throw new UnseenError(
+        'ERR_MALFORMED_MESSAGE',
+        'request-target must be a normalized path in origin form (/path?query)',
+      );
+    }
     const m = PATH.exec(url.pathname);
     if (m === null) throw new UnseenError('ERR_NOT_FOUND', `no relay at ${url.pathname}`);
     const headers = new Headers();
@@ -133,6 +154,7 @@ export class RelayHub {
     room.queued.delete(party);
     for (const f of waiting) {
       room.queuedBytes -= f.length;
+      this.#queuedTotal -= f.length;
       ws.send(f);
     }
     const r = room;
@@ -149,7 +171,10 @@ export class RelayHub {
       if (r.sockets.get(party) !== ws) return;
       r.sockets.delete(party);
       for (const other of r.sockets.values()) sendText(other, { type: 'closed', party });
-      if (r.sockets.size === 0) this.#rooms.delete(jobId);
+      if (r.sockets.size === 0 && this.#rooms.get(jobId) === r) {
+        this.#rooms.delete(jobId);
+        this.#release(r);
+      }
     });
     ws.on('error', () => ws.terminate());
   }
@@ -178,23 +203,51 @@ export class RelayHub {
       if (key === undefined || !verifyRelayFrame(frame, key)) {
         throw new UnseenError('ERR_UNAUTHORIZED', 'relay frame: signature does not verify');
       }
+      const target = room.sockets.get(frame.to);
+      const open = target !== undefined && target.readyState === WebSocket.OPEN;
+      if (!open) this.#checkQueue(room, bytes.length);
       room.lastSeq.set(link, expected);
       this.#ex.addRelayedBytes(jobId, bytes.length);
-      const target = room.sockets.get(frame.to);
-      if (target !== undefined && target.readyState === WebSocket.OPEN) {
+      if (open) {
         target.send(bytes);
         return;
-      }
-      if (room.queuedBytes + bytes.length > this.#maxQueued) {
-        throw new UnseenError('ERR_MESSAGE_TOO_LARGE', 'relay queue for an absent party is full');
       }
       const q = room.queued.get(frame.to) ?? [];
       q.push(bytes.slice());
       room.queued.set(frame.to, q);
       room.queuedBytes += bytes.length;
+      this.#queuedTotal += bytes.length;
     } catch (e) {
       this.#reject(ws, e);
     }
+  }
+
+  /**
+   * Refuses to queue a frame of `n` bytes that would take the job's queues above the per-job
+   * bound, or the queues of all jobs above the relay's bound. Checked before the frame counts
+   * (sequence number, metering), so that a refused frame changes nothing.
+   * @throws UnseenError `ERR_MESSAGE_TOO_LARGE` (details `{ scope: 'job' | 'relay', max }`)
+   */
+  #checkQueue(room: Room, n: number): void {
+    if (room.queuedBytes + n > this.#maxQueued) {
+      throw new UnseenError('ERR_MESSAGE_TOO_LARGE', 'relay queue for an absent party is full', {
+        details: { scope: 'job', max: this.#maxQueued },
+      });
+    }
+    if (this.#queuedTotal + n > this.#maxTotalQueued) {
+      throw new UnseenError(
+        'ERR_MESSAGE_TOO_LARGE',
+        'relay queues are full: the exchange holds its bound of undelivered bytes',
+        { details: { scope: 'relay', max: this.#maxTotalQueued } },
+      );
+    }
+  }
+
+  /** Drops a closed room's queued frames. */
+  #release(room: Room): void {
+    this.#queuedTotal -= room.queuedBytes;
+    room.queuedBytes = 0;
+    room.queued.clear();
   }
 
   readonly #keys = new Map<string, Uint8Array>();
@@ -222,6 +275,7 @@ export class RelayHub {
     const room = this.#rooms.get(jobId);
     if (room === undefined) return;
     this.#rooms.delete(jobId);
+    this.#release(room);
     for (const ws of room.sockets.values()) ws.close(code, reason);
   }
 

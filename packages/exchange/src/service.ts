@@ -22,7 +22,7 @@
  * @module
  */
 import { aint, UnseenError } from '@unseen/core';
-import { MemoryReplayGuard, type ReplayGuard, verifyRequest } from './auth.js';
+import { type ReplayGuard, StoreReplayGuard, verifyRequest } from './auth.js';
 import type { Exchange } from './exchange.js';
 import { errorResponse, json, parseJson, readBody } from './http.js';
 import { JOB_STATES, type JobState, type PartyRecord } from './job.js';
@@ -33,7 +33,10 @@ export interface ServiceOptions {
   maxBodyBytes?: number;
   /** Longest time one request may take, ms (default 15,000); then 503 `ERR_TIMEOUT`. */
   requestTimeoutMs?: number;
-  /** Replay guard (default: an in-memory guard with a 2-minute window). */
+  /**
+   * Replay guard (default: a {@link StoreReplayGuard} on the exchange's store, 2-minute window:
+   * every process on the store shares it, and a restart forgets nothing).
+   */
   replayGuard?: ReplayGuard;
   /** Called with unexpected errors (500s); defaults to console.error. */
   onError?: (e: unknown) => void;
@@ -111,6 +114,62 @@ function routes(ex: Exchange): Route[] {
   ];
 }
 
+/** Deepest nesting of arrays and objects a request body may have (the root counts as 1). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Parses a request body as JSON after checking its nesting depth on the raw bytes, so that no
+ * deeply nested value is ever built: later steps (canonical JSON, `JSON.stringify` into the
+ * store) recurse over the value and would overflow the stack. The size is bounded before, by
+ * `maxBodyBytes`. The scan is byte-wise: in UTF-8 the bytes of `"`, `\`, brackets and braces
+ * never occur inside a multi-byte character.
+ * @throws UnseenError `ERR_MALFORMED_MESSAGE` (details `{ maxDepth }` when too deep)
+ */
+export function parseRequestJson(bytes: Uint8Array): unknown {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c)
+        i++; // backslash: skip the escaped byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) {
+        throw new UnseenError(
+          'ERR_MALFORMED_MESSAGE',
+          `request body nests deeper than ${MAX_JSON_DEPTH} levels`,
+          { details: { maxDepth: MAX_JSON_DEPTH } },
+        );
+      }
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return parseJson(bytes);
+}
+
+/** The origin of every request URL the Node adapter builds; the Host header never enters it. */
+export const REQUEST_ORIGIN = 'http://exchange.invalid';
+
+/**
+ * The URL of an HTTP request-target in origin form (`/path?query`, RFC 9112 section 3.2.1),
+ * on the fixed {@link REQUEST_ORIGIN}; `undefined` for any other form (absolute, authority,
+ * asterisk) and for a target the URL parser would change (dot segments, `//`, backslashes,
+ * characters it escapes, a fragment): the path that is routed and verified is then exactly
+ * the one on the request line, the one a proxy or an access log sees.
+ */
+export function requestUrl(target: string | undefined): URL | undefined {
+  if (target === undefined || !target.startsWith('/') || target.startsWith('//')) return undefined;
+  let url: URL;
+  try {
+    url = new URL(target, REQUEST_ORIGIN);
+  } catch {
+    return undefined;
+  }
+  if (url.origin !== REQUEST_ORIGIN || url.pathname + url.search !== target) return undefined;
+  return url;
+}
+
 /**
  * Authenticates a request against the exchange's parties.
  * @returns the signer and the body it signed
@@ -152,7 +211,7 @@ export function createFetchHandler(
 ): (req: Request) => Promise<Response> {
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const timeoutMs = options.requestTimeoutMs ?? 15_000;
-  const guard = options.replayGuard ?? new MemoryReplayGuard();
+  const guard = options.replayGuard ?? new StoreReplayGuard(ex.store);
   const onError =
     options.onError ?? ((e: unknown) => console.error('unseen exchange: unexpected error', e));
   const table = routes(ex);
@@ -174,7 +233,7 @@ export function createFetchHandler(
     }
     const { actor, body } = await authenticate(ex, req, guard, maxBody);
     const params = route.pattern.exec(url.pathname)!.slice(1);
-    const result = await route.handler({ actor, body: parseJson(body), params, url });
+    const result = await route.handler({ actor, body: parseRequestJson(body), params, url });
     return json(route.status ?? 200, result ?? null);
   };
 

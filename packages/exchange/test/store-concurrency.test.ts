@@ -4,7 +4,6 @@
  * exactly, never twice, and the receipts they append form one unbroken, verifiable chain.
  */
 import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { verifyStoreLedger } from '@unseen/exchange';
 import { afterAll, beforeAll, expect, it } from 'vitest';

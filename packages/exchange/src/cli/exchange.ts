@@ -1,6 +1,5 @@
 /** `unseen exchange serve`. @module */
 import { access } from 'node:fs/promises';
-import { StoreReplayGuard } from '../auth.js';
 import { Exchange } from '../exchange.js';
 import { Identity, type PublicIdentity } from '../identity.js';
 import { startExchangeServer } from '../node-http.js';
@@ -69,8 +68,6 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     host: values.host,
     port: num(values.port, 'port')!,
     maxBodyBytes: num(values['max-body'], 'max-body')!,
-    // Nonces in the store: shared by every process on it, and kept across restarts.
-    replayGuard: new StoreReplayGuard(store),
   });
   print(
     values.json,

@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bytesToHex, randomBytes, sha256 } from '@unseen/core';
+import { randomBytes } from '@unseen/core';
 import { reportFor } from './reports.js';
 import { createStoreFixture, type StoreFixture, type StoreKind } from './stores.js';
 
@@ -14,12 +14,9 @@ import {
   Exchange,
   type ExchangeStore,
   Identity,
-  type Job,
   type PartyRecord,
-  type PartyReport,
   type Schema,
   signReport,
-  ticketHash,
 } from '@unseen/exchange';
 
 export const schema: Schema = [

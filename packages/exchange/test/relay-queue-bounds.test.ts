@@ -1,0 +1,212 @@
+/**
+ * The relay's memory for parties not connected yet is bounded per job and across all jobs,
+ * over real WebSockets with small configured bounds: the frame that would go over the total
+ * bound is refused with `ERR_MESSAGE_TOO_LARGE` (scope `relay`) and its sender closed with
+ * 4413; every other connection and queued frame is untouched; the memory comes back when a
+ * job ends or its last party leaves.
+ */
+import {
+  decodeRelayFrame,
+  ExchangeClient,
+  type ExchangeServer,
+  encodeRelayFrame,
+  type Identity,
+  type JobView,
+  RELAY_OVERHEAD,
+  signRequest,
+  startExchangeServer,
+} from '@unseen/exchange';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { assetDefinition, type InProcess, inProcessExchange } from './helpers/inprocess.js';
+
+const PER_JOB = 40_000;
+const TOTAL = 80_000;
+const PAYLOAD = 30_000;
+const FRAME = PAYLOAD + RELAY_OVERHEAD;
+
+let p: InProcess;
+let server: ExchangeServer;
+let consumer: ExchangeClient;
+
+beforeAll(async () => {
+  p = await inProcessExchange();
+  server = await startExchangeServer({
+    exchange: p.ex,
+    maxRelayQueuedBytes: PER_JOB,
+    maxRelayTotalQueuedBytes: TOTAL,
+  });
+  await p.ex.registerAsset(p.actors.provider, assetDefinition('claims'));
+  await p.ex.setPolicy(p.actors.provider, {
+    assetId: 'claims',
+    consumer: p.ids.consumer.keyId,
+    computations: ['aggregate.count'],
+    minCohort: 1,
+    budget: null,
+    maxEpsilonPerJob: null,
+    quota: null,
+    expiresAt: Date.now() + 3_600_000,
+  });
+  consumer = await ExchangeClient.connect(server.url, p.ids.consumer);
+});
+afterAll(async () => {
+  await server.close();
+  await p.close();
+});
+
+const newJob = (): Promise<JobView> =>
+  consumer.requestJob({
+    computation: 'aggregate.count',
+    assets: ['claims'],
+    params: {},
+    cohort: 0,
+    privacy: null,
+  });
+
+interface Raw {
+  ws: WebSocket;
+  texts: unknown[];
+  frames: Uint8Array[];
+  closed: Promise<number>;
+}
+
+/** A raw, authenticated WebSocket to a job's relay, recording what it receives. */
+async function rawRelay(id: Identity, jobId: string): Promise<Raw> {
+  const path = `/v1/jobs/${jobId}/relay`;
+  const headers = signRequest(id, {
+    method: 'GET',
+    path,
+    body: new Uint8Array(0),
+    audience: p.ex.identity.keyId,
+  });
+  const ws = new WebSocket(server.url.replace('http', 'ws') + path, { headers });
+  const texts: unknown[] = [];
+  const frames: Uint8Array[] = [];
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) frames.push(new Uint8Array(data as Buffer));
+    else texts.push(JSON.parse(String(data)));
+  });
+  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return { ws, texts, frames, closed };
+}
+
+/** Sends a frame from the consumer to the provider and waits until the relay has taken it. */
+async function sendToProvider(c: Raw, jobId: string, seq: number): Promise<void> {
+  const frame = encodeRelayFrame(
+    p.ids.consumer,
+    jobId,
+    p.ids.provider.keyId,
+    seq,
+    new Uint8Array(PAYLOAD).fill(seq),
+  );
+  await new Promise<void>((resolve, reject) =>
+    c.ws.send(frame, (e) => (e ? reject(e) : resolve())),
+  );
+}
+
+const until = async (cond: () => boolean, what: string): Promise<void> => {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
+  if (!cond()) throw new Error(`timed out waiting for ${what}`);
+};
+
+describe('relay queue bounds', () => {
+  it('bounds the queued bytes across jobs, refuses only the frame over the bound, and frees them when jobs end', async () => {
+    expect(server.relay.queuedBytes).toBe(0);
+    // Three jobs, one frame each queued for the absent provider: 2 fit under the total, the
+    // third would take it over (3 x 30,044 > 80,000) although its own job is under its bound.
+    const views = [await newJob(), await newJob(), await newJob()];
+    const socks = await Promise.all(views.map((v) => rawRelay(p.ids.consumer, v.job.id)));
+    await sendToProvider(socks[0]!, views[0]!.job.id, 1);
+    await sendToProvider(socks[1]!, views[1]!.job.id, 1);
+    await until(() => server.relay.queuedBytes === 2 * FRAME, 'two queued frames');
+    await sendToProvider(socks[2]!, views[2]!.job.id, 1);
+    expect(await socks[2]!.closed).toBe(4413);
+    expect(socks[2]!.texts).toEqual([
+      {
+        type: 'error',
+        error: expect.objectContaining({
+          code: 'ERR_MESSAGE_TOO_LARGE',
+          details: { scope: 'relay', max: TOTAL },
+        }),
+      },
+    ]);
+    expect(server.relay.queuedBytes).toBe(2 * FRAME);
+    // Nothing else was disturbed: the other senders are connected and their frames wait.
+    expect(socks[0]!.ws.readyState).toBe(WebSocket.OPEN);
+    expect(socks[1]!.ws.readyState).toBe(WebSocket.OPEN);
+    const provider0 = await rawRelay(p.ids.provider, views[0]!.job.id);
+    await until(() => provider0.frames.length === 1, 'the queued frame');
+    expect(provider0.frames[0]!.length).toBe(FRAME);
+    expect(decodeRelayFrame(provider0.frames[0]!, PAYLOAD).payload).toEqual(
+      new Uint8Array(PAYLOAD).fill(1),
+    );
+    expect(server.relay.queuedBytes).toBe(FRAME);
+    // The refused frame was not metered.
+    const refused = await p.ex.failJob(views[2]!.job.id, 'ERR_ABORTED', 'test');
+    expect(refused!.receipt.body.bytes.relayed).toBe(0);
+
+    // Ending a job frees what it held.
+    await p.ex.failJob(views[1]!.job.id, 'ERR_ABORTED', 'test');
+    expect(await socks[1]!.closed).toBe(1000);
+    expect(server.relay.queuedBytes).toBe(0);
+
+    // The last party leaving frees its job's queue too.
+    const view = await newJob();
+    const c = await rawRelay(p.ids.consumer, view.job.id);
+    await sendToProvider(c, view.job.id, 1);
+    await until(() => server.relay.queuedBytes === FRAME, 'a queued frame');
+    c.ws.close();
+    await c.closed;
+    await until(() => server.relay.queuedBytes === 0, 'the queue freed');
+
+    // With the memory back, new frames queue again up to the bound.
+    const again = await Promise.all([newJob(), newJob(), newJob()]);
+    const againSocks = await Promise.all(again.map((v) => rawRelay(p.ids.consumer, v.job.id)));
+    for (let i = 0; i < 2; i++) {
+      await sendToProvider(againSocks[i]!, again[i]!.job.id, 1);
+      await until(() => server.relay.queuedBytes === (i + 1) * FRAME, 'a queued frame');
+    }
+    await sendToProvider(againSocks[2]!, again[2]!.job.id, 1);
+    expect(await againSocks[2]!.closed).toBe(4413);
+    expect(server.relay.queuedBytes).toBe(2 * FRAME);
+    for (const s of [...socks, ...againSocks, provider0]) s.ws.close();
+    for (const v of [...views.slice(0, 1), view, ...again])
+      await p.ex.failJob(v.job.id, 'ERR_ABORTED', 'test');
+    await until(() => server.relay.queuedBytes === 0, 'all queues freed');
+  });
+
+  it('keeps the per-job bound: a second frame over it is refused with scope job', async () => {
+    const view = await newJob();
+    const c = await rawRelay(p.ids.consumer, view.job.id);
+    await sendToProvider(c, view.job.id, 1);
+    await sendToProvider(c, view.job.id, 2); // 2 x 30,044 > 40,000
+    expect(await c.closed).toBe(4413);
+    expect(c.texts).toEqual([
+      {
+        type: 'error',
+        error: expect.objectContaining({ details: { scope: 'job', max: PER_JOB } }),
+      },
+    ]);
+    await p.ex.failJob(view.job.id, 'ERR_ABORTED', 'test');
+    await until(() => server.relay.queuedBytes === 0, 'the queue freed');
+  });
+
+  it('frames to a connected party are forwarded, not queued, and do not count', async () => {
+    const view = await newJob();
+    const [c, pr] = await Promise.all([
+      rawRelay(p.ids.consumer, view.job.id),
+      rawRelay(p.ids.provider, view.job.id),
+    ]);
+    for (let seq = 1; seq <= 6; seq++) await sendToProvider(c, view.job.id, seq);
+    await until(() => pr.frames.length === 6, 'six frames');
+    expect(server.relay.queuedBytes).toBe(0);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    c.ws.close();
+    pr.ws.close();
+    await p.ex.failJob(view.job.id, 'ERR_ABORTED', 'test');
+  });
+});
