@@ -210,6 +210,30 @@ export interface Spend {
 }
 
 /**
+ * The rule that no training step uses fewer records than the minimum cohort: `samplingRate *
+ * rows` records are sampled per local step (Poisson with noise, a fixed-size batch without), and
+ * that must reach `minCohort`. Checked at admission with the committed row count and by every
+ * provider with its own.
+ * @throws UnseenError `ERR_POLICY_DENIED` with `details.reason = 'batch-below-cohort'`
+ */
+export function checkTrainingBatch(
+  samplingRate: number,
+  rows: number,
+  minCohort: number,
+  at: Record<string, unknown> = {},
+): void {
+  const expected = samplingRate * rows;
+  if (!(expected * (1 + 1e-12) >= minCohort)) {
+    const need = Math.min(1, minCohort / rows);
+    throw denied(
+      'batch-below-cohort',
+      `federated.train: sampling rate ${samplingRate} over ${rows} records gives ${expected} records per local step, below the minimum cohort ${minCohort}${rows >= minCohort ? ` (it needs a sampling rate of at least ${need})` : ''}`,
+      { ...at, minCohort, expectedBatch: expected },
+    );
+  }
+}
+
+/**
  * Decides whether `request` may run on `asset` under `policy` given `usage`, at time `now`.
  * Checks in this order: a policy exists and is live, the asset offers the computation, the
  * policy allows it, the cohort, the per-job privacy limit, the quota, the budget.
@@ -254,6 +278,14 @@ export function decide(
         minCohort: policy.minCohort,
       },
     );
+  }
+  // Training: the rows the asset committed to tell how many records a local step samples;
+  // refused here so that a job every provider would refuse spends no quota. Per asset, which is
+  // stricter than the providers' check over all their assets in the job. (Malformed params are
+  // the validator's; every provider checks again with its own count.)
+  const rate = request.params.samplingRate;
+  if (request.computation === 'federated.train' && typeof rate === 'number' && rate > 0) {
+    checkTrainingBatch(rate, asset.commitment.rows, policy.minCohort, at);
   }
   let epsilonMicros = 0;
   let deltaFemtos = 0;

@@ -114,6 +114,33 @@ describe('policy decisions', () => {
     ).toBe('admitted');
   });
 
+  it('training: a local step must sample at least the minimum cohort of the committed rows', () => {
+    const trainAsset = {
+      ...asset,
+      commitment: { ...asset.commitment, rows: 500 },
+      computations: [...asset.computations, 'federated.train' as const],
+    };
+    const trainPolicy = {
+      ...policy,
+      computations: [...policy.computations, 'federated.train' as const],
+    };
+    const train = (samplingRate: unknown) =>
+      reason(() =>
+        decide(
+          job({ computation: 'federated.train', cohort: 0, params: { samplingRate } }),
+          trainAsset,
+          trainPolicy,
+          fresh,
+          NOW,
+        ),
+      );
+    expect(train(0.1)).toBe('admitted'); // 50 records per step, the minimum
+    expect(train(0.098)).toBe('ERR_POLICY_DENIED:batch-below-cohort');
+    expect(train(0.002)).toBe('ERR_POLICY_DENIED:batch-below-cohort'); // one record per step
+    // Malformed rates are the parameter validator's to refuse, not this rule's.
+    expect(train('0.002')).toBe('admitted');
+  });
+
   it('spends exactly the budget: ten jobs of 0.1 fit in 1.0, an eleventh does not', () => {
     const p = { ...policy, budget: { epsilon: 1, delta: 0 }, quota: null, maxEpsilonPerJob: null };
     let usage = { ...fresh };

@@ -12,7 +12,7 @@ import {
   mlp,
   softmaxRegression,
 } from '@unseen/federated';
-import { epsilonUnits, type PrivacyAmount } from '../policy.js';
+import { checkTrainingBatch, epsilonUnits, type PrivacyAmount } from '../policy.js';
 import { assertCohort, assetColumn, type LocalAsset } from '../runner.js';
 import type { PrivacyStatement } from '../ticket.js';
 import { dpSgdPrivacy } from './dp-sgd.js';
@@ -158,15 +158,7 @@ export function checkFederatedPrivacy(
  * @throws UnseenError `ERR_POLICY_DENIED` with `details.reason = 'batch-below-cohort'`
  */
 export function checkFederatedCohort(p: FederatedParams, rows: number, minCohort: number): void {
-  const expected = p.samplingRate * rows;
-  if (!(expected * (1 + 1e-12) >= minCohort)) {
-    const need = Math.min(1, minCohort / rows);
-    throw new UnseenError(
-      'ERR_POLICY_DENIED',
-      `federated.train: sampling rate ${p.samplingRate} over ${rows} records gives ${expected} records per local step, below the minimum cohort ${minCohort}${rows >= minCohort ? ` (it needs a sampling rate of at least ${need})` : ''}`,
-      { details: { reason: 'batch-below-cohort', minCohort, expectedBatch: expected } },
-    );
-  }
+  checkTrainingBatch(p.samplingRate, rows, minCohort);
 }
 
 /**
