@@ -11,7 +11,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isUnseenError, UnseenError } from '@unseen/core';
+import { aint, isUnseenError, UnseenError } from '@unseen/core';
 import { WebSocket, WebSocketServer } from 'ws';
 import { type ReplayGuard, verifyRequest } from './auth.js';
 import type { Exchange } from './exchange.js';
@@ -65,9 +65,15 @@ export class RelayHub {
   constructor(exchange: Exchange, options: RelayOptions) {
     this.#ex = exchange;
     this.#guard = options.replayGuard;
-    this.#maxPayload = options.maxPayloadBytes ?? 64 * 1024 * 1024;
-    this.#maxQueued = options.maxQueuedBytes ?? 64 * 1024 * 1024;
-    this.#maxTotalQueued = options.maxTotalQueuedBytes ?? 256 * 1024 * 1024;
+    const MiB = 1024 * 1024;
+    this.#maxPayload = aint(options.maxPayloadBytes ?? 64 * MiB, 'maxPayloadBytes', 1024, 2 ** 31);
+    this.#maxQueued = aint(options.maxQueuedBytes ?? 64 * MiB, 'maxQueuedBytes', 0, 2 ** 40);
+    this.#maxTotalQueued = aint(
+      options.maxTotalQueuedBytes ?? 256 * MiB,
+      'maxTotalQueuedBytes',
+      0,
+      2 ** 40,
+    );
     this.#wss = new WebSocketServer({
       noServer: true,
       maxPayload: this.#maxPayload + RELAY_OVERHEAD,

@@ -45,6 +45,21 @@ describe('unseen CLI', () => {
     expect(r.stderr).toContain('give --db FILE');
     expect((await runCli(['nonsense'])).code).toBe(2);
     expect((await runCli(['keys', 'generate', '--bogus'])).code).toBe(2);
+    // A relay bound that is not a byte count is refused before the exchange listens.
+    const serve = await runCli([
+      'exchange',
+      'serve',
+      '--store',
+      join(dir, 'bounds.db'),
+      '--key',
+      join(dir, 'bounds.key.json'),
+      '--port',
+      '0',
+      '--relay-total-queue=-5',
+    ]);
+    expect(serve.code).not.toBe(0);
+    expect(serve.stderr).toMatch(/maxTotalQueuedBytes/);
+    expect(serve.stdout).not.toMatch(/listening/);
   });
 
   it('ledger verify passes on a sound ledger file and fails on an edited one', async () => {

@@ -20,7 +20,7 @@ import { installedRunners } from './parties.js';
 export async function exchange(cmd: string | undefined, argv: string[]): Promise<void> {
   if (cmd !== 'serve')
     throw new UsageError(
-      'unseen exchange serve (--store FILE|postgres://... | --db FILE) --key FILE [--operator FILE]... [--shared] [--host H] [--port P]',
+      'unseen exchange serve (--store FILE|postgres://... | --db FILE) --key FILE [--operator FILE]... [--shared] [--host H] [--port P] [--max-body BYTES] [--relay-queue BYTES] [--relay-total-queue BYTES]',
     );
   const { values } = options(argv, {
     db: { type: 'string' },
@@ -33,6 +33,8 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     port: { type: 'string', default: '7700' },
     'job-timeout': { type: 'string', default: '10m' },
     'max-body': { type: 'string', default: '1048576' },
+    'relay-queue': { type: 'string' },
+    'relay-total-queue': { type: 'string' },
     json: { type: 'boolean', default: false },
   });
   const keyPath = required(values.key, 'key');
@@ -68,6 +70,13 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     host: values.host,
     port: num(values.port, 'port')!,
     maxBodyBytes: num(values['max-body'], 'max-body')!,
+    // Undelivered relay frames kept in memory: per job, and across all jobs.
+    ...(values['relay-queue'] === undefined
+      ? {}
+      : { maxRelayQueuedBytes: num(values['relay-queue'], 'relay-queue')! }),
+    ...(values['relay-total-queue'] === undefined
+      ? {}
+      : { maxRelayTotalQueuedBytes: num(values['relay-total-queue'], 'relay-total-queue')! }),
   });
   print(
     values.json,
