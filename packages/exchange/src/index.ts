@@ -40,6 +40,7 @@ export * from './runners/psi.js';
 export * from './runners/wire.js';
 export * from './schema.js';
 export * from './service.js';
+export * from './sqlite-driver.js';
 export * from './store.js';
 export * from './store-open.js';
 export * from './store-postgres.js';

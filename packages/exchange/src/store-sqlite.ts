@@ -1,5 +1,5 @@
 /**
- * The SQLite store (better-sqlite3): one file on disk in WAL mode with `synchronous = FULL`,
+ * The SQLite store (node:sqlite, or better-sqlite3 on Node 20; see sqlite-driver.ts): one file on disk in WAL mode with `synchronous = FULL`,
  * so a committed receipt survives a killed process and a power cut. Transactions are
  * `BEGIN IMMEDIATE`: they take the write lock before reading, so admissions from several
  * processes sharing the file serialize instead of spending the same budget twice.
@@ -7,11 +7,16 @@
  */
 
 import { UnseenError } from '@unseen/core';
-import Database from 'better-sqlite3';
 import type { Asset } from './asset.js';
 import type { Denial, Job, JobState, PartyRecord } from './job.js';
 import type { LedgerEntry, LedgerHead } from './ledger.js';
 import type { Policy, PolicyUsage } from './policy.js';
+import {
+  openSqlite,
+  type SqliteDatabase,
+  type SqliteDriver,
+  sqliteErrorCode,
+} from './sqlite-driver.js';
 import type { AdmissionSnapshot, ExchangeStore, JobFilter, MeteringRow } from './store.js';
 
 const SCHEMA_VERSION = '1';
@@ -85,11 +90,7 @@ function entryOf(row: {
 }
 
 function isConstraint(e: unknown): boolean {
-  return (
-    typeof e === 'object' &&
-    e !== null &&
-    String((e as { code?: unknown }).code).startsWith('SQLITE_CONSTRAINT')
-  );
+  return sqliteErrorCode(e) === 19;
 }
 
 /** Options of {@link SqliteStore.open}. */
@@ -98,6 +99,8 @@ export interface SqliteStoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** How long to wait for another process's write lock, ms (default 5,000). */
   busyTimeoutMs?: number;
+  /** Default: node:sqlite where the runtime has it, else better-sqlite3. */
+  driver?: SqliteDriver;
 }
 
 /**
@@ -108,17 +111,18 @@ export interface SqliteStoreOptions {
  * ```
  */
 export class SqliteStore implements ExchangeStore {
-  readonly db: Database.Database;
+  readonly db: SqliteDatabase;
   readonly path: string;
   #nextPrune = 0;
 
   private constructor(path: string, options: SqliteStoreOptions) {
     this.path = path;
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-    this.db.pragma(`busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`);
-    this.db.pragma('foreign_keys = ON');
+    this.db = openSqlite(path, options.driver === undefined ? {} : { driver: options.driver });
+    // busy_timeout first: switching to WAL itself waits for a lock when processes start at once.
+    this.db.exec(`PRAGMA busy_timeout = ${Math.floor(options.busyTimeoutMs ?? 5000)}`);
+    this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec(`PRAGMA synchronous = ${options.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+    this.db.exec('PRAGMA foreign_keys = ON');
     this.db.exec(DDL);
     const v = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
       | { value: string }
@@ -140,7 +144,7 @@ export class SqliteStore implements ExchangeStore {
   }
 
   #tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.db.immediate(fn);
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -466,6 +470,6 @@ export class SqliteStore implements ExchangeStore {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (this.db.isOpen) this.db.close();
   }
 }

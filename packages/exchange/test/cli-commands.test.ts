@@ -2,8 +2,7 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Identity } from '@unseen/exchange';
-import Database from 'better-sqlite3';
+import { Identity, openSqlite } from '@unseen/exchange';
 import { afterAll, describe, expect, it } from 'vitest';
 import { inProcessExchange, runJobs } from './helpers/inprocess.js';
 import { runCli, writeKey } from './helpers/processes.js';
@@ -115,7 +114,7 @@ describe('unseen CLI', () => {
     ]);
     expect(notExchange.code).toBe(2);
     // An operator with file access edits a receipt's byte count.
-    const raw = new Database(db);
+    const raw = openSqlite(db);
     const row = raw.prepare('SELECT receipt FROM ledger WHERE seq = 3').get() as {
       receipt: string;
     };
@@ -129,7 +128,7 @@ describe('unseen CLI', () => {
     expect(v.ok).toBe(false);
     expect(v.problems.map((x: { seq: number }) => x.seq)).toContain(3);
     // Deleting the last entry is caught against a head a party kept.
-    const raw2 = new Database(db);
+    const raw2 = openSqlite(db);
     raw2.prepare('UPDATE ledger SET receipt = ? WHERE seq = 3').run(row.receipt);
     raw2.prepare('DELETE FROM ledger WHERE seq = 5').run();
     raw2.close();

@@ -11,9 +11,9 @@ import {
   ExchangeClient,
   type ExchangeServer,
   type JobRequest,
+  openSqlite,
   startExchangeServer,
 } from '@unseen/exchange';
-import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InProcess, inProcessExchange } from './helpers/inprocess.js';
 
@@ -41,7 +41,7 @@ const dbBytes = () =>
   }, 0);
 
 function denials(): { consumer: string; code: string; reason: string | null; request: string }[] {
-  const db = new Database(p.fixture.location, { readonly: true });
+  const db = openSqlite(p.fixture.location);
   try {
     return db
       .prepare('SELECT consumer, code, reason, request FROM denials ORDER BY id')

@@ -3,8 +3,7 @@
  * SQLite file or a fresh PostgreSQL database.
  */
 import { join } from 'node:path';
-import { type ExchangeStore, openStore } from '@unseen/exchange';
-import Database from 'better-sqlite3';
+import { type ExchangeStore, openSqlite, openStore } from '@unseen/exchange';
 import pg from 'pg';
 import { afterAll, describe, it } from 'vitest';
 import { createPgDatabase, pgSkipReason, stopPgServer } from './pg.js';
@@ -39,7 +38,7 @@ export async function createStoreFixture(kind: StoreKind, dir: string): Promise<
       location,
       open: () => openStore(location, { sqlite: { synchronous: 'NORMAL' } }),
       exec: async (sql) => {
-        const db = new Database(location);
+        const db = openSqlite(location);
         try {
           db.exec(sql);
         } finally {
