@@ -506,7 +506,7 @@ export class Exchange {
     body: unknown,
   ): Promise<{ job: Job; entry: LedgerEntry | undefined }> {
     requireRole(actor.role, 'job.report');
-    const job = await this.#partyJob(actor, id);
+    await this.#partyJob(actor, id); // a job it is no party to does not exist for it
     const signed = body as Signed<PartyReport>;
     const r = signed?.body;
     if (typeof r !== 'object' || r === null)
@@ -515,24 +515,32 @@ export class Exchange {
     if (!verifyBody(hexToBytes(actor.publicKey), REPORT_DOMAIN, signed)) {
       throw new UnseenError('ERR_INTEGRITY', 'report signature does not verify');
     }
-    const role = job.consumer === actor.keyId ? 'consumer' : 'provider';
-    checkReport(r, job, role);
-    if (isFinal(job.state))
-      throw new UnseenError('ERR_INVALID_STATE', `job ${id} is already ${job.state}`);
-    if (job.reports[actor.keyId] !== undefined)
-      throw new UnseenError('ERR_CONFLICT', 'this party has already reported');
-    const now = this.now();
-    const next: Job = {
-      ...job,
-      state: 'running',
-      startedAt: job.startedAt ?? now,
-      reports: { ...job.reports, [actor.keyId]: { body: r, signature: signed.signature } },
-      // A failure ends the job once every party has reported, or after a short grace for the
-      // others to add their reports to the receipt.
-      deadline: r.status === 'failed' ? Math.min(job.deadline, now + this.#graceMs) : job.deadline,
-    };
-    if (!(await this.store.updateJob(next, [job.state]))) {
-      throw new UnseenError('ERR_CONFLICT', `job ${id} changed concurrently; retry`);
+    // The parties report at about the same time: a report that loses the compare-and-set to
+    // another party's is applied again to the job as that one left it (each attempt reads,
+    // checks and writes afresh; a party's own report can only be added once).
+    let next: Job | undefined;
+    for (let attempt = 0; next === undefined; attempt++) {
+      const job = await this.#partyJob(actor, id);
+      const role = job.consumer === actor.keyId ? 'consumer' : 'provider';
+      checkReport(r, job, role);
+      if (isFinal(job.state))
+        throw new UnseenError('ERR_INVALID_STATE', `job ${id} is already ${job.state}`);
+      if (job.reports[actor.keyId] !== undefined)
+        throw new UnseenError('ERR_CONFLICT', 'this party has already reported');
+      const now = this.now();
+      const candidate: Job = {
+        ...job,
+        state: 'running',
+        startedAt: job.startedAt ?? now,
+        reports: { ...job.reports, [actor.keyId]: { body: r, signature: signed.signature } },
+        // A failure ends the job once every party has reported, or after a short grace for the
+        // others to add their reports to the receipt.
+        deadline:
+          r.status === 'failed' ? Math.min(job.deadline, now + this.#graceMs) : job.deadline,
+      };
+      if (await this.store.updateJob(candidate, [job.state], job)) next = candidate;
+      else if (attempt >= 16)
+        throw new UnseenError('ERR_CONFLICT', `job ${id} keeps changing concurrently; retry`);
     }
     const all = [next.consumer, ...next.providers].every((k) => next.reports[k] !== undefined);
     if (!all) return { job: next, entry: undefined };

@@ -513,14 +513,16 @@ export class PostgresStore implements ExchangeStore {
   static #casSql =
     'UPDATE jobs SET state = $1, body = $2, relayed_bytes = $3 WHERE id = $4 AND state = ANY($5::text[])';
 
-  async updateJob(job: Job, from: readonly JobState[]): Promise<boolean> {
-    const n = await this.#run(PostgresStore.#casSql, [
-      job.state,
-      json(job),
-      job.relayedBytes,
-      job.id,
-      [...from],
-    ]);
+  async updateJob(job: Job, from: readonly JobState[], expected?: Job): Promise<boolean> {
+    const args = [job.state, json(job), job.relayedBytes, job.id, [...from]];
+    // JSONB equality: the same job whatever key order or number spelling the database keeps.
+    const n =
+      expected === undefined
+        ? await this.#run(PostgresStore.#casSql, args)
+        : await this.#run(`${PostgresStore.#casSql} AND body = $6::jsonb`, [
+            ...args,
+            json(expected),
+          ]);
     return n === 1;
   }
 

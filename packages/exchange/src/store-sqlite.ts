@@ -366,18 +366,28 @@ export class SqliteStore implements ExchangeStore {
     );
   }
 
-  #casJob(job: Job, from: readonly JobState[]): boolean {
+  #casJob(job: Job, from: readonly JobState[], expected?: Job): boolean {
     const marks = from.map(() => '?').join(', ');
+    // The stored body is JSON.stringify of the job as written, and parsing and stringifying
+    // again gives the same text, so equal text means an unchanged job.
+    const sameBody = expected === undefined ? '' : ' AND body = ?';
     const r = this.db
       .prepare(
-        `UPDATE jobs SET state = ?, body = ?, relayed_bytes = ? WHERE id = ? AND state IN (${marks})`,
+        `UPDATE jobs SET state = ?, body = ?, relayed_bytes = ? WHERE id = ? AND state IN (${marks})${sameBody}`,
       )
-      .run(job.state, JSON.stringify(job), job.relayedBytes, job.id, ...from);
+      .run(
+        job.state,
+        JSON.stringify(job),
+        job.relayedBytes,
+        job.id,
+        ...from,
+        ...(expected === undefined ? [] : [JSON.stringify(expected)]),
+      );
     return r.changes === 1;
   }
 
-  async updateJob(job: Job, from: readonly JobState[]): Promise<boolean> {
-    return this.#tx(() => this.#casJob(job, from));
+  async updateJob(job: Job, from: readonly JobState[], expected?: Job): Promise<boolean> {
+    return this.#tx(() => this.#casJob(job, from, expected));
   }
 
   async finishJob(

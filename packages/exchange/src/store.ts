@@ -95,10 +95,12 @@ export interface ExchangeStore {
   getJob(id: string): Promise<Job | undefined>;
   listJobs(filter?: JobFilter): Promise<Job[]>;
   /**
-   * Replaces a job if it is still in one of `from` states (compare-and-set).
-   * @returns false (and changes nothing) if the stored state was not in `from`
+   * Replaces a job if it is still in one of `from` states and, when `expected` is given, still
+   * equal to `expected` (compare-and-set; the state alone does not change when a second party
+   * reports, so read-modify-write updates pass the job they read).
+   * @returns false (and changes nothing) if the stored job did not match
    */
-  updateJob(job: Job, from: readonly JobState[]): Promise<boolean>;
+  updateJob(job: Job, from: readonly JobState[], expected?: Job): Promise<boolean>;
   /**
    * Ends a job and appends its receipt in one transaction. `build` receives the current head
    * and the stored job and returns the final job and the ledger entry (or throws to abort).

@@ -5,9 +5,14 @@
  * usable.
  */
 import { UnseenError } from '@unseen/core';
-import type { ExchangeStore, Policy } from '@unseen/exchange';
+import { type ExchangeStore, type Policy, signReport } from '@unseen/exchange';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { assetDefinition, type InProcess, inProcessExchange } from './helpers/inprocess.js';
+import {
+  assetDefinition,
+  type InProcess,
+  inProcessExchange,
+  reportFor,
+} from './helpers/inprocess.js';
 import { describeStores } from './helpers/stores.js';
 
 async function code(p: Promise<unknown>): Promise<string | undefined> {
@@ -133,6 +138,38 @@ describeStores('the store contract', (kind) => {
     expect(running.map((j) => j.id)).toEqual([job.id]);
     expect(running[0]!.relayedBytes).toBe(7);
     expect(await p.store.getJob('no-such-job')).toBeUndefined();
+  });
+
+  it('compare-and-set on the whole job: a writer holding a stale copy changes nothing', async () => {
+    const { job } = await count('b-asset', 0);
+    const seen = (await p.store.getJob(job.id))!;
+    const first = { ...seen, relayedBytes: 11 };
+    expect(await other.updateJob(first, ['admitted'], seen)).toBe(true);
+    // Same state, but the job changed since `seen` was read: refused.
+    expect(await p.store.updateJob({ ...seen, relayedBytes: 22 }, ['admitted'], seen)).toBe(false);
+    expect((await p.store.getJob(job.id))!.relayedBytes).toBe(11);
+    expect(await p.store.updateJob({ ...first, relayedBytes: 33 }, ['admitted'], first)).toBe(true);
+  });
+
+  it('parties reporting at the same moment all land in the receipt', async () => {
+    for (let i = 0; i < 4; i++) {
+      const { job } = await count('b-asset', 0);
+      const results = await Promise.all([
+        p.ex.submitReport(
+          p.actors.provider,
+          job.id,
+          signReport(p.ids.provider, reportFor(job, p.ids.provider, 'provider')),
+        ),
+        p.ex.submitReport(
+          p.actors.consumer,
+          job.id,
+          signReport(p.ids.consumer, reportFor(job, p.ids.consumer, 'consumer')),
+        ),
+      ]);
+      const entry = results.map((r) => r.entry).find((e) => e !== undefined);
+      expect(entry?.receipt.body.reports).toHaveLength(2);
+      expect((await p.store.getJob(job.id))!.state).toBe('finished');
+    }
   });
 
   it('a nonce is accepted once across handles, and again only after it expired', async () => {
