@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * postinstall: makes sure the native addon of better-sqlite3 (the exchange's ledger store) is
- * built for the Node that runs the install.
+ * postinstall: makes sure the native addon of better-sqlite3 (the exchange's ledger store on
+ * Node 20; newer Node has node:sqlite built in) is built for the Node that runs the install.
  *
  * better-sqlite3 first tries a prebuilt binary from GitHub, then compiles with node-gyp, which
  * downloads Node's headers from nodejs.org. On a machine without those hosts both fail, although
@@ -27,7 +27,16 @@ function loads() {
   return probe.status === 0;
 }
 
-if (!existsSync(exchange) || loads()) process.exit(0);
+// Node 22.13+ and 24 have SQLite built in (node:sqlite), which the exchange uses there instead.
+function builtinSqlite() {
+  try {
+    return process.getBuiltinModule?.('node:sqlite') !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+if (!existsSync(exchange) || builtinSqlite() || loads()) process.exit(0);
 
 const env = { ...process.env };
 if (!env.npm_config_nodedir) {
