@@ -440,11 +440,17 @@ export class PostgresStore implements ExchangeStore {
       // The live policies first, locked in id order: concurrent admissions on any of them wait
       // here and then read the usage the earlier one left (at READ COMMITTED, FOR UPDATE
       // returns the newest committed version of a row it had to wait for).
-      const locked = await c.query<PolicyRow & { asset_id: string }>(
-        `SELECT * FROM policies WHERE asset_id = ANY($1::text[]) AND consumer = $2 AND NOT revoked
-         ORDER BY id FOR UPDATE`,
-        [ids, consumer],
-      );
+      const lock = () =>
+        c.query<PolicyRow & { asset_id: string }>(
+          `SELECT * FROM policies WHERE asset_id = ANY($1::text[]) AND consumer = $2 AND NOT revoked
+           ORDER BY id FOR UPDATE`,
+          [ids, consumer],
+        );
+      let locked = await lock();
+      // A policy replaced while this waited for its row: the re-check drops the revoked row, and
+      // the new one was not in this statement's snapshot. A second statement sees it (the rows
+      // locked so far stay locked), so a replacement never turns into a 'no-policy' denial.
+      if (locked.rows.length < new Set(ids).size) locked = await lock();
       const found = await c.query<{ id: string; body: Asset }>(
         'SELECT id, body FROM assets WHERE id = ANY($1::text[])',
         [ids],

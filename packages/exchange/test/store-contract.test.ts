@@ -4,8 +4,9 @@
  * metering, nonces shared by every handle on one store, and typed errors that leave the store
  * usable.
  */
-import { UnseenError } from '@unseen/core';
+import { bytesToHex, randomBytes, UnseenError } from '@unseen/core';
 import { type ExchangeStore, type Policy, signReport } from '@unseen/exchange';
+import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   assetDefinition,
@@ -171,6 +172,32 @@ describeStores('the store contract', (kind) => {
       expect((await p.store.getJob(job.id))!.state).toBe('finished');
     }
   });
+
+  it.runIf(kind === 'postgres')(
+    'an admission that waits on a policy being replaced decides on the new policy',
+    async () => {
+      await p.ex.setPolicy(p.actors.provider, policy('c-asset', { budget: null, quota: null }));
+      const old = (await p.store.listPolicies({ assetIds: ['c-asset'] })).find(
+        (x) => !x.policy.revoked,
+      )!.policy;
+      const replacement = { ...old, id: bytesToHex(randomBytes(16)), quota: 99 };
+      // Another exchange process replaces the policy and has not committed yet.
+      const other = new pg.Client({ connectionString: p.fixture.location });
+      await other.connect();
+      await other.query('BEGIN');
+      await other.query('UPDATE policies SET revoked = TRUE WHERE id = $1', [old.id]);
+      await other.query(
+        'INSERT INTO policies (id, asset_id, consumer, body) VALUES ($1, $2, $3, $4)',
+        [replacement.id, replacement.assetId, replacement.consumer, JSON.stringify(replacement)],
+      );
+      const admission = count('c-asset', 0); // waits for the row the replacement holds
+      await new Promise((r) => setTimeout(r, 300));
+      await other.query('COMMIT');
+      await other.end();
+      const { job } = await admission;
+      expect(job.spends.map((x) => x.policyId)).toEqual([replacement.id]);
+    },
+  );
 
   it('a nonce is accepted once across handles, and again only after it expired', async () => {
     const now = Date.now();
