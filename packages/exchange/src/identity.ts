@@ -1,6 +1,7 @@
 /**
  * Identities: every party of an exchange (the exchange itself, providers, consumers and
- * operators) holds an ed25519 key pair (RFC 8032, through @noble/curves). A party is named by
+ * operators) holds an ed25519 key pair (RFC 8032, through @unseen/core: node:crypto where the
+ * platform has it, else @noble/curves; both strict and checked against RFC 8032). A party is named by
  * its key id, a hash of its public key. Every signature is domain-separated: the signed bytes
  * are `domain || 0x00 || message`, so that a signature made for one purpose (a request, a
  * report, a relay frame) can never be replayed as another. Verification is strict RFC 8032
@@ -13,6 +14,10 @@ import {
   aoneOf,
   bytesToHex,
   concatBytes,
+  ed25519PublicKey,
+  ed25519Sign,
+  ed25519Verify,
+  generateSigningKey,
   hexToBytes,
   sha256,
   UnseenError,
@@ -94,7 +99,7 @@ export function verifySignature(
   if (!(signature instanceof Uint8Array) || signature.length !== SIGNATURE_BYTES) return false;
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== PUBLIC_KEY_BYTES) return false;
   try {
-    return ed25519.verify(signature, domainMessage(domain, message), publicKey, { zip215: false });
+    return ed25519Verify(publicKey, domainMessage(domain, message), signature);
   } catch {
     return false;
   }
@@ -169,13 +174,13 @@ export class Identity {
     this.role = aoneOf(role, ROLES, 'role');
     this.name = aname(name);
     this.#secretKey = abytes(secretKey, 'secretKey', SECRET_KEY_BYTES).slice();
-    this.publicKey = ed25519.getPublicKey(this.#secretKey);
+    this.publicKey = ed25519PublicKey(this.#secretKey);
     this.keyId = keyIdOf(this.publicKey);
   }
 
   /** A fresh key pair from `crypto.getRandomValues`. */
   static generate(role: Role, name: string): Identity {
-    return new Identity(role, name, ed25519.utils.randomSecretKey());
+    return new Identity(role, name, generateSigningKey().secretKey);
   }
 
   /** The identity of a 32-byte RFC 8032 secret key (seed). */
@@ -229,6 +234,6 @@ export class Identity {
 
   /** Signs `domain || 0x00 || message` (RFC 8032 ed25519, deterministic). */
   sign(domain: string, message: Uint8Array): Uint8Array {
-    return ed25519.sign(domainMessage(domain, message), this.#secretKey);
+    return ed25519Sign(this.#secretKey, domainMessage(domain, message));
   }
 }
