@@ -168,7 +168,11 @@ export function openSqlite(path: string, options: OpenSqliteOptions = {}): Sqlit
   return new Connection(path, options.driver ?? defaultSqliteDriver());
 }
 
-/** The SQLite result code of a driver error (`SQLITE_CONSTRAINT` is 19, `SQLITE_BUSY` 5), or undefined. */
+/**
+ * The primary SQLite result code of a driver error, or undefined: every code from node:sqlite;
+ * from better-sqlite3 (which names codes) those the store acts on: `SQLITE_BUSY` 5,
+ * `SQLITE_LOCKED` 6, `SQLITE_FULL` 13, `SQLITE_CONSTRAINT` 19.
+ */
 export function sqliteErrorCode(e: unknown): number | undefined {
   if (typeof e !== 'object' || e === null) return undefined;
   const { errcode, code } = e as { errcode?: unknown; code?: unknown };

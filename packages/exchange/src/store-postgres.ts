@@ -27,8 +27,13 @@ import type { Asset } from './asset.js';
 import type { Denial, Job, JobState, PartyRecord } from './job.js';
 import type { LedgerEntry, LedgerHead } from './ledger.js';
 import type { Policy, PolicyUsage } from './policy.js';
-import type { AdmissionSnapshot, ExchangeStore, JobFilter, MeteringRow } from './store.js';
-import { NONCE_PRUNE_INTERVAL_MS } from './store-sqlite.js';
+import {
+  type AdmissionSnapshot,
+  type ExchangeStore,
+  type JobFilter,
+  type MeteringRow,
+  NONCE_PRUNE_INTERVAL_MS,
+} from './store.js';
 
 const SCHEMA_VERSION = '1';
 

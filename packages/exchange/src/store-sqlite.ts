@@ -17,7 +17,13 @@ import {
   type SqliteDriver,
   sqliteErrorCode,
 } from './sqlite-driver.js';
-import type { AdmissionSnapshot, ExchangeStore, JobFilter, MeteringRow } from './store.js';
+import {
+  type AdmissionSnapshot,
+  type ExchangeStore,
+  type JobFilter,
+  type MeteringRow,
+  NONCE_PRUNE_INTERVAL_MS,
+} from './store.js';
 
 const SCHEMA_VERSION = '1';
 
@@ -53,9 +59,6 @@ CREATE TABLE IF NOT EXISTS nonces (
   PRIMARY KEY (key_id, nonce));
 CREATE INDEX IF NOT EXISTS nonces_expiry ON nonces(expires_at);
 `;
-
-/** How often a store deletes expired nonces, ms. */
-export const NONCE_PRUNE_INTERVAL_MS = 10_000;
 
 interface PolicyRow {
   body: string;

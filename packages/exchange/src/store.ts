@@ -21,6 +21,9 @@ import type { Denial, Job, JobState, PartyRecord } from './job.js';
 import type { LedgerEntry, LedgerHead } from './ledger.js';
 import type { Policy, PolicyUsage } from './policy.js';
 
+/** How often a store deletes expired nonces ({@link ExchangeStore.rememberNonce}), ms. */
+export const NONCE_PRUNE_INTERVAL_MS = 10_000;
+
 /** What {@link ExchangeStore.admitJob} hands to the admission callback. */
 export interface AdmissionSnapshot {
   /** The requested assets that exist, by id. */

@@ -20,7 +20,12 @@ import {
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { assetDefinition, type InProcess, inProcessExchange } from './helpers/inprocess.js';
+import {
+  type InProcess,
+  inProcessExchange,
+  openAsset,
+  rawRelaySocket,
+} from './helpers/inprocess.js';
 
 let p: InProcess;
 let server: ExchangeServer;
@@ -30,17 +35,7 @@ let provider: ExchangeClient;
 beforeAll(async () => {
   p = await inProcessExchange();
   server = await startExchangeServer({ exchange: p.ex });
-  await p.ex.registerAsset(p.actors.provider, assetDefinition('claims'));
-  await p.ex.setPolicy(p.actors.provider, {
-    assetId: 'claims',
-    consumer: p.ids.consumer.keyId,
-    computations: ['aggregate.count'],
-    minCohort: 1,
-    budget: null,
-    maxEpsilonPerJob: null,
-    quota: null,
-    expiresAt: Date.now() + 3_600_000,
-  });
+  await openAsset(p, 'claims', ['aggregate.count']);
   consumer = await ExchangeClient.connect(server.url, p.ids.consumer);
   provider = await ExchangeClient.connect(server.url, p.ids.provider);
 });
@@ -59,21 +54,7 @@ const newJob = (): Promise<JobView> =>
   });
 
 /** A raw, authenticated WebSocket to a job's relay. */
-async function rawRelay(id: Identity, jobId: string): Promise<WebSocket> {
-  const path = `/v1/jobs/${jobId}/relay`;
-  const headers = signRequest(id, {
-    method: 'GET',
-    path,
-    body: new Uint8Array(0),
-    audience: p.ex.identity.keyId,
-  });
-  const ws = new WebSocket(server.url.replace('http', 'ws') + path, { headers });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  return ws;
-}
+const rawRelay = (id: Identity, jobId: string) => rawRelaySocket(p, server.url, id, jobId);
 
 const closed = (ws: WebSocket) => new Promise<number>((r) => ws.once('close', (code) => r(code)));
 

@@ -13,12 +13,16 @@ import {
   type Identity,
   type JobView,
   RELAY_OVERHEAD,
-  signRequest,
   startExchangeServer,
 } from '@unseen/exchange';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { assetDefinition, type InProcess, inProcessExchange } from './helpers/inprocess.js';
+import {
+  type InProcess,
+  inProcessExchange,
+  openAsset,
+  rawRelaySocket,
+} from './helpers/inprocess.js';
 
 const PER_JOB = 40_000;
 const TOTAL = 80_000;
@@ -36,17 +40,7 @@ beforeAll(async () => {
     maxRelayQueuedBytes: PER_JOB,
     maxRelayTotalQueuedBytes: TOTAL,
   });
-  await p.ex.registerAsset(p.actors.provider, assetDefinition('claims'));
-  await p.ex.setPolicy(p.actors.provider, {
-    assetId: 'claims',
-    consumer: p.ids.consumer.keyId,
-    computations: ['aggregate.count'],
-    minCohort: 1,
-    budget: null,
-    maxEpsilonPerJob: null,
-    quota: null,
-    expiresAt: Date.now() + 3_600_000,
-  });
+  await openAsset(p, 'claims', ['aggregate.count']);
   consumer = await ExchangeClient.connect(server.url, p.ids.consumer);
 });
 afterAll(async () => {
@@ -72,24 +66,15 @@ interface Raw {
 
 /** A raw, authenticated WebSocket to a job's relay, recording what it receives. */
 async function rawRelay(id: Identity, jobId: string): Promise<Raw> {
-  const path = `/v1/jobs/${jobId}/relay`;
-  const headers = signRequest(id, {
-    method: 'GET',
-    path,
-    body: new Uint8Array(0),
-    audience: p.ex.identity.keyId,
-  });
-  const ws = new WebSocket(server.url.replace('http', 'ws') + path, { headers });
   const texts: unknown[] = [];
   const frames: Uint8Array[] = [];
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) frames.push(new Uint8Array(data as Buffer));
-    else texts.push(JSON.parse(String(data)));
-  });
-  const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
+  let closed!: Promise<number>;
+  const ws = await rawRelaySocket(p, server.url, id, jobId, (socket) => {
+    socket.on('message', (data, isBinary) => {
+      if (isBinary) frames.push(new Uint8Array(data as Buffer));
+      else texts.push(JSON.parse(String(data)));
+    });
+    closed = new Promise<number>((r) => socket.once('close', (code) => r(code)));
   });
   return { ws, texts, frames, closed };
 }

@@ -78,6 +78,15 @@ describe(`sqlite driver (${defaultSqliteDriver()})`, () => {
     b.close();
   });
 
+  it.runIf(defaultSqliteDriver() === 'better-sqlite3')(
+    'refuses node:sqlite on a runtime without it, with a typed error',
+    () => {
+      expect(caught(() => openSqlite(join(dir, 'x.db'), { driver: 'node:sqlite' }))).toMatchObject({
+        code: 'ERR_UNSUPPORTED',
+      });
+    },
+  );
+
   it('names errors that are not SQLite errors as such', () => {
     expect(sqliteErrorCode(new Error('x'))).toBeUndefined();
     expect(sqliteErrorCode(null)).toBeUndefined();

@@ -10,6 +10,7 @@ export { reportFor };
 
 import {
   type AssetDefinition,
+  type Computation,
   commitRows,
   Exchange,
   type ExchangeStore,
@@ -17,7 +18,9 @@ import {
   type PartyRecord,
   type Schema,
   signReport,
+  signRequest,
 } from '@unseen/exchange';
+import { WebSocket } from 'ws';
 
 export const schema: Schema = [
   { name: 'id', type: 'string' },
@@ -96,21 +99,58 @@ export async function inProcessExchange(
   };
 }
 
+/**
+ * Registers the provider's asset `assetId` with a policy that lets the consumer run `computations`
+ * on it without budget, quota or cohort limits, for an hour.
+ */
+export async function openAsset(
+  p: InProcess,
+  assetId: string,
+  computations: Computation[] = ['aggregate.count', 'psi.cardinality'],
+): Promise<void> {
+  await p.ex.registerAsset(p.actors.provider, assetDefinition(assetId));
+  await p.ex.setPolicy(p.actors.provider, {
+    assetId,
+    consumer: p.ids.consumer.keyId,
+    computations,
+    minCohort: 1,
+    budget: null,
+    maxEpsilonPerJob: null,
+    quota: null,
+    expiresAt: p.ex.now() + 3_600_000,
+  });
+}
+
+/**
+ * A raw WebSocket to a job's relay, authenticated as `id`, once it is open. `listen` attaches
+ * listeners before that: the relay may send as soon as the socket opens.
+ */
+export async function rawRelaySocket(
+  p: InProcess,
+  serverUrl: string,
+  id: Identity,
+  jobId: string,
+  listen?: (ws: WebSocket) => void,
+): Promise<WebSocket> {
+  const path = `/v1/jobs/${jobId}/relay`;
+  const headers = signRequest(id, {
+    method: 'GET',
+    path,
+    body: new Uint8Array(0),
+    audience: p.ex.identity.keyId,
+  });
+  const ws = new WebSocket(serverUrl.replace('http', 'ws') + path, { headers });
+  listen?.(ws);
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return ws;
+}
+
 /** Sets up an asset with a generous policy and runs `n` jobs to their receipts. */
 export async function runJobs(p: InProcess, n: number, assetId = 'claims'): Promise<void> {
-  if ((await p.store.getAsset(assetId)) === undefined) {
-    await p.ex.registerAsset(p.actors.provider, assetDefinition(assetId));
-    await p.ex.setPolicy(p.actors.provider, {
-      assetId,
-      consumer: p.ids.consumer.keyId,
-      computations: ['aggregate.count', 'psi.cardinality'],
-      minCohort: 1,
-      budget: null,
-      maxEpsilonPerJob: null,
-      quota: null,
-      expiresAt: p.ex.now() + 3_600_000,
-    });
-  }
+  if ((await p.store.getAsset(assetId)) === undefined) await openAsset(p, assetId);
   for (let i = 0; i < n; i++) {
     const { job } = await p.ex.requestJob(p.actors.consumer, {
       computation: 'aggregate.count',
