@@ -30,6 +30,17 @@ export interface NodeJwkInput {
   format: 'jwk';
 }
 
+/**
+ * A node:crypto finite-field `DiffieHellman`, as far as unseen uses it: with a private key `x`
+ * set, `computeSecret(y)` is `y^x mod prime` (big-endian, padded to the prime's length), computed
+ * by OpenSSL's constant-time Montgomery exponentiation. It throws for `y` outside
+ * `[2, prime - 2]` and for a result of 0, 1 or `prime - 1`.
+ */
+export interface NodeDiffieHellman {
+  setPrivateKey(privateKey: Uint8Array): void;
+  computeSecret(otherPublicKey: Uint8Array): Uint8Array;
+}
+
 /** The functions of node:crypto that unseen packages call. */
 export interface NodeCrypto {
   createPrivateKey(
@@ -48,6 +59,12 @@ export interface NodeCrypto {
     info: Uint8Array,
     length: number,
   ): ArrayBuffer;
+  /**
+   * A Diffie-Hellman group from big-endian `prime` and `generator` bytes. The prime is not
+   * required to be prime (only reported in `verifyError`), so any odd modulus works:
+   * @unseen/homomorphic uses it for constant-time exponentiation with secret exponents.
+   */
+  createDiffieHellman(prime: Uint8Array, generator: Uint8Array): NodeDiffieHellman;
   /** One-shot digest (Node 20.12+). */
   hash?: (algorithm: string, data: Uint8Array, outputEncoding: 'buffer') => Uint8Array;
 }

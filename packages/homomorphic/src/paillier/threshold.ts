@@ -10,7 +10,9 @@
  * probability) and v_i = v^(Delta s_i), Delta = l!.
  *
  * Party i: c_i = c^(2 Delta s_i) mod n^2, with a non-interactive proof (Fiat-Shamir with
- * SHA-256) that log_{c^4}(c_i^2) = log_v(v_i).
+ * SHA-256) that log_{c^4}(c_i^2) = log_v(v_i). Exponentiations with secret exponents (the share,
+ * the proof's mask, the dealer's v^(Delta s_i)) go through {@link SecretExponentPow}: OpenSSL's
+ * constant-time Montgomery exponentiation on Node, BigInt elsewhere.
  *
  * Combination of any w valid shares S (invalid ones are skipped, so any w honest parties suffice): c' = prod c_i^(2 lambda_i) with the integer Lagrange
  * coefficients lambda_i = Delta prod_{j in S, j != i} j / (j - i), so c' = c^(4 Delta^2 d) =
@@ -45,6 +47,7 @@ import {
   randomBits,
   randomUnit,
 } from './bigint.js';
+import { SecretExponentPow } from './modexp.js';
 import { djnBase, PAILLIER_VERSION, PaillierPublicKey } from './paillier.js';
 import { generateSafePrime, isProbablePrime } from './primes.js';
 
@@ -383,6 +386,8 @@ export class ThresholdKeyShare {
   readonly publicKey: ThresholdPaillierPublicKey;
   readonly index: number;
   readonly #s: bigint;
+  /** x^(2 Delta s_i) mod n^2, built on first use. */
+  #pow: SecretExponentPow | undefined;
 
   constructor(publicKey: ThresholdPaillierPublicKey, index: number, s: bigint) {
     this.publicKey = publicKey;
@@ -402,13 +407,18 @@ export class ThresholdKeyShare {
     const n2 = key.paillier.n2;
     key.paillier.assertCiphertext(c);
     const exp = key.delta * this.#s; // Delta s_i
-    const value = modPow(c, 2n * exp, n2);
+    this.#pow ??= new SecretExponentPow(n2, 2n * exp);
+    const value = this.#pow.pow(c);
     if (options.proof === false) return { index: this.index, value };
     const c4 = modPow(c, 4n, n2);
     const ci2 = (value * value) % n2;
+    // The mask r is as secret as s_i (z = r + e Delta s_i): constant time too. Not blinded: a
+    // fresh r on two bases, c^4 and v, whose r-th powers are 1 or -1 only for c of small order,
+    // which no one finds without factoring n (c = +-1 gives c^4 = 1: the blinded path).
     const r = randomBits(key.proofMaskBits);
-    const a = modPow(c4, r, n2);
-    const b = modPow(key.v, r, n2);
+    const mask = new SecretExponentPow(n2, r, { blind: false });
+    const a = mask.pow(c4);
+    const b = mask.pow(key.v);
     const e = key.challenge(this.index, c4, ci2, a, b);
     return { index: this.index, value, proof: { e, z: r + e * exp } };
   }
@@ -444,7 +454,7 @@ export class ThresholdKeyShare {
       throw new UnseenError('ERR_PARAMETER_MISMATCH', 'key share belongs to another threshold key');
     }
     ensureWellFormed(index >= 1 && index <= publicKey.parties, 'key share index out of range');
-    const vi = modPow(publicKey.v, publicKey.delta * s, publicKey.paillier.n2);
+    const vi = new SecretExponentPow(publicKey.paillier.n2, publicKey.delta * s).pow(publicKey.v);
     if (vi !== publicKey.verificationKeys[index - 1]) {
       throw new UnseenError('ERR_INVALID_SHARE', `key share ${index} does not match v_${index}`);
     }
@@ -522,7 +532,7 @@ export async function dealThresholdPaillier(
     const x = BigInt(i);
     for (let k = coefficients.length - 1; k >= 0; k--) s = (s * x + coefficients[k]!) % nm;
     sharesS.push(s);
-    vks.push(modPow(v, delta * s, n2));
+    vks.push(new SecretExponentPow(n2, delta * s).pow(v));
   }
   const paillier = new PaillierPublicKey(n, djnBase(p, q));
   const publicKey = new ThresholdPaillierPublicKey(paillier, l, w, v, vks);
