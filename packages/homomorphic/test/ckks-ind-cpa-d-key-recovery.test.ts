@@ -1,9 +1,10 @@
 // The IND-CPA^D attack of Li and Micciancio (EUROCRYPT 2021) against the key holder's CKKS
 // decryption, run as the party that holds the ciphertexts (an aggregator, a federated server)
-// and gets a decrypted sum back. SEAL decodes real parts only, so a released sum of one
-// ciphertext gives d + conj(d) of its decryption d = c0 + c1 s: N/2 linear equations in the
-// secret key s per ciphertext; a sum of two ciphertexts gives two equations per pair of NTT
-// slots, and s follows by 2x2 solves modulo q. With s, every single contribution decrypts.
+// and gets a decrypted sum back. The real parts of a released ciphertext (its first N/2 values)
+// give d + conj(d) of its decryption d = c0 + c1 s: N/2 linear equations in the secret key s per
+// ciphertext; a sum of two ciphertexts gives two equations per pair of NTT slots, and s follows
+// by 2x2 solves modulo q. With s, every single contribution decrypts. (The imaginary parts,
+// released too, would give the rest of d; the real parts suffice.)
 //
 // Unflooded, this recovers every contributor's input (all 2048 values of a ciphertext, run with
 // flooding switched off). With the key holder's noise
@@ -103,7 +104,7 @@ async function recoverInput(
   // Released reals at scale 2 Delta encode to exactly d + conj(d) (integer coefficients).
   const rhs = sums.slice(0, 2).map(([c0], k) => {
     const z = new Float64Array(slots);
-    z.set(released.subarray(k * slots, (k + 1) * slots));
+    z.set(released.subarray(k * n, k * n + slots)); // the real parts of ciphertext k
     const pt = seal.PlainText();
     encoder.encode(z, 2 * scale, pt);
     const sym = nttOf(pt, 2 * scale);
@@ -133,7 +134,7 @@ describe('IND-CPA^D key recovery (Li and Micciancio 2021) against decrypted CKKS
   it('fails: the flooded, rounded sum gives the holder of the ciphertexts nothing', async () => {
     // Parameters small enough that doubles carry the decryption error exactly: unflooded, the
     // attack recovers every input to within 1e-6 here.
-    const length = 4096; // two ciphertexts of 2048 slots
+    const length = 8192; // two ciphertexts of 2048 slots, two values per slot
     const holder = await createKeyHolder({
       scheme: 'ckks',
       length,

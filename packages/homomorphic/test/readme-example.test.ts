@@ -21,7 +21,7 @@ describe('README', () => {
       minContributions: 3,
       contributors: people.map((p) => p.publicKey),
     });
-    expect(holder.info.errorBound.toExponential(1)).toBe('7.4e-7');
+    expect(holder.info.errorBound.toExponential(1)).toBe('7.5e-7');
     const params = holder.publicParams;
     const context = utf8ToBytes('survey-2026/round-1');
     const round = await holder.openRound(context);
@@ -58,12 +58,12 @@ describe('README', () => {
     expect(ckks.info).toMatchObject({
       polyModulusDegree: 4096,
       primeBits: [42, 42, 25],
-      scaleBits: 74,
+      scaleBits: 73,
       statisticalSecurity: 40,
       maxDecryptions: 16,
     });
-    expect(ckks.info.bytesPerValue.toFixed(1)).toBe('48.2');
-    expect(ckks.info.errorBound.toExponential(1)).toBe('7.0e-7');
+    expect(ckks.info.bytesPerValue.toFixed(1)).toBe('24.6');
+    expect(ckks.info.errorBound.toExponential(1)).toBe('9.0e-7');
     bfv.dispose();
     ckks.dispose();
   }, 60_000);

@@ -125,7 +125,7 @@ describe('planVector', () => {
       polyModulusDegree: plan.polyModulusDegree,
       specialBits: plan.primeBits.length > plan.levelPrimes ? plan.primeBits.at(-1) : undefined,
       maxContributions: 50,
-      ciphertexts: 3,
+      ciphertexts: 2, // 4096 values per ciphertext
       scaleBits: plan.scaleBits,
       valueBound: 1,
       precision: 1e-6,
@@ -134,13 +134,13 @@ describe('planVector', () => {
     });
     expect(noise.errorBound).toBe(plan.errorBound);
     // OpenFHE / Li-Micciancio-Schultz-Sorrell 2022: sigma = sqrt(12 tau) 2^(kappa/2) t.
-    expect(noise.queries).toBe(3 * 16);
+    expect(noise.queries).toBe(2 * 16);
     expect(noise.coefficientBound).toBe(50 * freshCoefficientBound(4096, plan.primeBits.at(-1)));
     expect(noise.coefficientStd).toBeCloseTo(
-      Math.sqrt(12 * 48) * 2 ** 20 * noise.coefficientBound,
+      Math.sqrt(12 * 32) * 2 ** 20 * noise.coefficientBound,
       -3,
     );
-    // Released values carry sigma * sqrt(N / 2) / scale (the real parts of the embedding).
+    // Released values carry sigma * sqrt(N / 2) / scale (real and imaginary parts alike).
     expect(noise.std).toBeCloseTo(
       (noise.coefficientStd * Math.sqrt(2048)) / 2 ** plan.scaleBits,
       20,

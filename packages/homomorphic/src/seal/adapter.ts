@@ -16,6 +16,18 @@
  * (`ComprModeType.none`) the data are the trailing bytes, which is all this file relies on: a
  * ciphertext is read as those words and rebuilt by writing words into a template serialization
  * of a ciphertext at the same level and scale, then loaded (SEAL checks every word < q_j again).
+ *
+ * CKKS packs two real values per slot, one in the real and one in the imaginary part: N values
+ * per ciphertext where SEAL's real-valued encoder alone would fill N/2, which halves the bytes,
+ * the encryption and the aggregation of a vector. node-seal 6 encodes real vectors only, so a
+ * ciphertext of `a + i b` is made as `Enc(encode(b)) * X^(N/2) + encode(a)`: in the canonical
+ * embedding X^(N/2) is i in every slot (zeta^(N/2) = i for zeta = exp(i pi k / N), k = 5^j = 1
+ * mod 4), and multiplying by a monomial only permutes (and negates) coefficients, so the
+ * encryption error keeps its size. Decryption decodes the ciphertext (real parts: `a`) and the
+ * ciphertext times -X^(N/2) (real parts of `-i (a + i b)`: `b`). In SEAL's NTT form X^(N/2) is
+ * the vector psi^((2 rev(k) + 1) N / 2) = (-1)^rev(k) I for each prime, I = psi^(N/2) a square
+ * root of -1 and psi SEAL's root (the smallest primitive 2N-th root of unity modulo the prime);
+ * the session builds it once and checks it by decoding before any use.
  * @module
  */
 
@@ -106,8 +118,10 @@ function wrap(e: unknown, what: string): UnseenError {
  */
 export class SealSession {
   readonly params: SealParameters;
-  /** Values per ciphertext: N for BFV, N/2 for CKKS. */
+  /** Slots of SEAL's encoder: N for BFV, N/2 (real) for CKKS. */
   readonly slots: number;
+  /** Values per ciphertext: N (BFV: one per slot; CKKS: real and imaginary part of N/2 slots). */
+  readonly valuesPerCiphertext: number;
   /** RNS components of a ciphertext at the first data level (the only level used). */
   readonly levelPrimes: number;
   readonly #seal: Seal;
@@ -117,6 +131,8 @@ export class SealSession {
   #encryptor: SealObject | undefined;
   #decryptor: SealObject | undefined;
   #template: { bytes: Uint8Array; scale: number } | undefined;
+  /** CKKS: X^(N/2) and -X^(N/2) as plaintexts in NTT form at the data level, scale 1. */
+  #unit: { plus: SealObject; minus: SealObject } | undefined;
   #disposed = false;
 
   private constructor(
@@ -130,6 +146,7 @@ export class SealSession {
     this.#context = context;
     this.#encoder = encoder;
     this.slots = encoder.slotCount as number;
+    this.valuesPerCiphertext = params.polyModulusDegree;
     const n = params.coeffModulus.length;
     this.levelPrimes = n === 1 ? 1 : n - 1;
   }
@@ -258,9 +275,11 @@ export class SealSession {
   }
 
   /**
-   * Encodes and encrypts `count` ciphertexts' worth of values (`values.length <= count * slots`,
-   * the rest zero) and writes each ciphertext's data words into `out` (Uint32 pairs, low word
-   * first), ciphertext after ciphertext.
+   * Encodes and encrypts `count` ciphertexts' worth of values
+   * (`values.length <= count * valuesPerCiphertext`, the rest zero) and writes each ciphertext's
+   * data words into `out` (Uint32 pairs, low word first), ciphertext after ciphertext. A CKKS
+   * ciphertext holds its first N/2 values in the real parts of the slots and the next N/2 in
+   * the imaginary parts (see the module note).
    * @param scale CKKS scale (ignored for BFV)
    */
   encryptWords(
@@ -274,32 +293,126 @@ export class SealSession {
     if (enc === undefined) throw new UnseenError('ERR_INVALID_STATE', 'no public key loaded');
     const seal = this.#seal;
     const slots = this.slots;
+    const per = this.valuesPerCiphertext;
     const words = this.ciphertextWords;
-    const pt = seal.PlainText();
-    const ct = seal.CipherText();
     const bfv = this.params.scheme === 'bfv';
+    const unit = bfv ? undefined : this.#imaginaryUnit();
+    const pt = seal.PlainText();
+    const ptImag = seal.PlainText();
+    const ct = seal.CipherText();
+    // The last ciphertext of a vector is padded with zeros.
+    const part = (from: number): Float64Array | BigInt64Array => {
+      const v = values.subarray(from, Math.min(values.length, from + slots));
+      if (v.length === slots) return v;
+      const padded = bfv ? new BigInt64Array(slots) : new Float64Array(slots);
+      (padded as { set(a: ArrayLike<unknown>): void }).set(v);
+      return padded;
+    };
     try {
       for (let i = 0; i < count; i++) {
-        const from = i * slots;
-        const part = values.subarray(from, Math.min(values.length, from + slots));
-        // The last ciphertext of a vector is padded with zeros.
-        let input: Float64Array | BigInt64Array = part;
-        if (part.length < slots) {
-          const padded = bfv ? new BigInt64Array(slots) : new Float64Array(slots);
-          (padded as { set(a: ArrayLike<unknown>): void }).set(part);
-          input = padded;
+        const from = i * per;
+        if (bfv) {
+          this.#encoder.encode(part(from), pt);
+          enc.encrypt(pt, ct);
+        } else if (from + slots >= values.length) {
+          this.#encoder.encode(part(from), scale, pt); // no imaginary parts left
+          enc.encrypt(pt, ct);
+        } else {
+          // Enc(b) * X^(N/2) + a: a + i b in every slot.
+          this.#encoder.encode(part(from + slots), scale, ptImag);
+          enc.encrypt(ptImag, ct);
+          this.#evaluator.multiplyPlain(ct, unit!.plus, ct);
+          this.#encoder.encode(part(from), scale, pt);
+          this.#evaluator.addPlain(ct, pt, ct);
         }
-        if (bfv) this.#encoder.encode(input, pt);
-        else this.#encoder.encode(input, scale, pt);
-        enc.encrypt(pt, ct);
         this.#readWords(ct, out.subarray(i * words, (i + 1) * words));
       }
     } catch (e) {
       throw wrap(e, 'SEAL encryption');
     } finally {
       pt.delete();
+      ptImag.delete();
       ct.delete();
     }
+  }
+
+  /**
+   * X^(N/2) (the imaginary unit in every slot) and its negation as CKKS plaintexts in SEAL's NTT
+   * form at the data level with scale 1, made once per session and checked by decoding: a
+   * plaintext times X^(N/2) must decode to real parts zero, which any other choice of roots or
+   * order turns into values of the size of q / scale.
+   * @throws UnseenError `ERR_UNSUPPORTED` when this SEAL build's NTT is not the one expected
+   */
+  #imaginaryUnit(): { plus: SealObject; minus: SealObject } {
+    if (this.#unit !== undefined) return this.#unit;
+    const seal = this.#seal;
+    this.#evaluator ??= seal.Evaluator(this.#context);
+    const n = this.params.polyModulusDegree;
+    const levels = this.levelPrimes;
+    const primes = this.params.coeffModulus.slice(0, levels);
+    const roots = primes.map((q) => imaginaryRoot(q, n));
+    const minBits = Math.min(...primes.map((q) => q.toString(2).length));
+    const checkScale = 2 ** Math.max(1, minBits - 12);
+    const probe = Float64Array.from({ length: this.slots }, (_, k) => ((k % 7) - 3) / 8);
+    const pt = seal.PlainText();
+    const test = seal.PlainText();
+    const plus = seal.PlainText();
+    const minus = seal.PlainText();
+    let ok = false;
+    try {
+      this.#encoder.encode(new Float64Array(this.slots), 1, pt);
+      const template = pt.saveArray(seal.ComprModeType.none) as Uint8Array;
+      this.#encoder.encode(probe, checkScale, test);
+      const probeBytes = test.saveArray(seal.ComprModeType.none) as Uint8Array;
+      if (pt.coeffCount !== n * levels || test.coeffCount !== n * levels) {
+        throw new UnseenError('ERR_INVALID_STATE', 'unexpected SEAL plaintext layout');
+      }
+      // rev(k) is odd exactly when k's top bit is set (SEAL's NTT output is in bit-reversed
+      // order); the other order is tried too, and the decoding check decides.
+      for (const odd of [(k: number) => k >= n / 2, (k: number) => (k & 1) === 1]) {
+        const unitBytes = new Uint8Array(template);
+        const negBytes = new Uint8Array(template);
+        const productBytes = new Uint8Array(probeBytes);
+        const u = trailingWords(unitBytes, n * levels);
+        const v = trailingWords(negBytes, n * levels);
+        const w = trailingWords(productBytes, n * levels);
+        for (let j = 0; j < levels; j++) {
+          const q = primes[j]!;
+          for (let k = 0; k < n; k++) {
+            const x = odd(k) ? q - roots[j]! : roots[j]!;
+            const at = j * n + k;
+            u.setBigUint64(8 * at, x, true);
+            v.setBigUint64(8 * at, q - x, true);
+            w.setBigUint64(8 * at, (w.getBigUint64(8 * at, true) * x) % q, true);
+          }
+        }
+        test.loadArray(this.#context, productBytes);
+        const re = this.#encoder.decode(test) as Float64Array;
+        if (re.every((x) => Math.abs(x) < 2 ** -8)) {
+          plus.loadArray(this.#context, unitBytes);
+          minus.loadArray(this.#context, negBytes);
+          ok = true;
+          break;
+        }
+      }
+    } catch (e) {
+      throw wrap(e, 'SEAL imaginary unit');
+    } finally {
+      pt.delete();
+      test.delete();
+      if (!ok) {
+        plus.delete();
+        minus.delete();
+      }
+    }
+    if (!ok) {
+      throw new UnseenError(
+        'ERR_UNSUPPORTED',
+        "this SEAL build's NTT is not the one expected: cannot pack two values per CKKS slot",
+      );
+    }
+    this.#unit = { plus, minus };
+    return this.#unit;
   }
 
   #readWords(ct: SealObject, out: Uint32Array): void {
@@ -363,6 +476,7 @@ export class SealSession {
     const start = buf.length - per * 4;
     const view = new DataView(buf.buffer, buf.byteOffset + start, per * 4);
     const out = bfv ? new BigInt64Array(length) : new Float64Array(length);
+    const unit = bfv ? undefined : this.#imaginaryUnit();
     const ct = seal.CipherText();
     const pt = seal.PlainText();
     let budget = Number.POSITIVE_INFINITY;
@@ -377,7 +491,7 @@ export class SealSession {
         }
         if (bfv) budget = Math.min(budget, dec.invariantNoiseBudget(ct) as number);
         dec.decrypt(ct, pt);
-        const from = i * this.slots;
+        const from = i * this.valuesPerCiphertext;
         const take = Math.min(this.slots, length - from);
         if (bfv) {
           const v = this.#encoder.decodeBigInt(pt, true) as BigInt64Array;
@@ -385,6 +499,14 @@ export class SealSession {
         } else {
           const v = this.#encoder.decode(pt) as Float64Array;
           (out as Float64Array).set(v.subarray(0, take), from);
+          const rest = Math.min(this.slots, length - from - this.slots);
+          if (rest > 0) {
+            // Real parts of -i (a + i b) = b - i a.
+            this.#evaluator.multiplyPlain(ct, unit!.minus, ct);
+            dec.decrypt(ct, pt);
+            const w = this.#encoder.decode(pt) as Float64Array;
+            (out as Float64Array).set(w.subarray(0, rest), from + this.slots);
+          }
         }
       }
     } finally {
@@ -438,7 +560,48 @@ export class SealSession {
     this.#encryptor?.delete();
     this.#decryptor?.delete();
     this.#evaluator?.delete();
+    this.#unit?.plus.delete();
+    this.#unit?.minus.delete();
     this.#encoder.delete();
     this.#context.delete();
   }
+}
+
+/** The 64-bit words at the end of a SEAL serialization (its data, when uncompressed). */
+function trailingWords(bytes: Uint8Array, words: number): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 8 * words, 8 * words);
+}
+
+function powMod(base: bigint, exp: bigint, q: bigint): bigint {
+  let r = 1n;
+  let b = base % q;
+  for (let e = exp; e > 0n; e >>= 1n) {
+    if (e & 1n) r = (r * b) % q;
+    b = (b * b) % q;
+  }
+  return r;
+}
+
+/**
+ * psi^(N/2) for psi the smallest primitive 2N-th root of unity modulo q (SEAL's choice for its
+ * NTT tables): a square root of -1.
+ */
+function imaginaryRoot(q: bigint, n: number): bigint {
+  const order = BigInt(2 * n);
+  if ((q - 1n) % order !== 0n) {
+    throw new UnseenError('ERR_INVALID_ARGUMENT', 'prime is not 1 modulo 2N');
+  }
+  // A primitive 2N-th root: x^((q-1)/2N) with g^N = -1; the others are its odd powers.
+  let g = 0n;
+  for (let x = 2n; g === 0n; x++) {
+    const c = powMod(x, (q - 1n) / order, q);
+    if (powMod(c, BigInt(n), q) === q - 1n) g = c;
+  }
+  const g2 = (g * g) % q;
+  let best = g;
+  for (let k = 1, r = g; k < n; k++) {
+    r = (r * g2) % q;
+    if (r < best) best = r;
+  }
+  return powMod(best, BigInt(n / 2), q);
 }

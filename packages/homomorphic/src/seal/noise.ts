@@ -16,30 +16,35 @@
  * `CryptoParametersCKKSRNS`). One decrypted ciphertext is one query: a sum of C ciphertexts
  * counts C, and a key holder allowed D decryptions uses tau = C * D.
  *
- * **Flooding in the slot domain.** SEAL decodes the real parts of the canonical embedding,
- * `Re(d(zeta_j)) / Delta` for N/2 primitive 2N-th roots zeta_j, one of each conjugate pair. For
- * i.i.d. N(0, sigma^2) coefficients z, `Re z(zeta_j) = sum_i z_i cos(theta_j i)` with rows that
- * are orthogonal and of squared norm N/2 (the theta_j are odd multiples of pi/N, distinct and not
- * conjugate), so the released values receive i.i.d. N(0, sigma^2 N / 2) / Delta^2 noise. Adding
- * that noise to each decoded value therefore releases exactly the distribution of coefficient
- * flooding followed by decoding; the samples are drawn here (truncated at `tail` standard
- * deviations, which changes the distribution by less than 2^-(kappa+1) in statistical distance
- * over the whole budget) and the result is rounded to a grid no finer than the precision.
+ * **Flooding in the slot domain.** A ciphertext holds N values, the real and the imaginary parts
+ * of the canonical embedding, `d(zeta_j) / Delta` for N/2 primitive 2N-th roots zeta_j, one of
+ * each conjugate pair. For i.i.d. N(0, sigma^2) coefficients z, `Re z(zeta_j) = sum_i z_i
+ * cos(theta_j i)` and `Im z(zeta_j) = sum_i z_i sin(theta_j i)`: the N rows are orthogonal and of
+ * squared norm N/2 (the theta_j are odd multiples of pi/N, distinct and not conjugate; the N
+ * roots of X^N + 1 make the Vandermonde matrix sqrt(N) times a unitary one), so the released
+ * values receive i.i.d. N(0, sigma^2 N / 2) / Delta^2 noise. Adding that noise to each decoded
+ * value therefore releases exactly the distribution of coefficient flooding followed by
+ * decoding; the samples are drawn here (truncated at `tail` standard deviations, which changes
+ * the distribution by less than 2^-(kappa+1) in statistical distance over the whole budget) and
+ * the result is rounded to a grid no finer than the precision.
  *
  * **The error bound** of a decrypted sum of k honest contributions is proven, term by term:
  * - encryption: SEAL's public-key encryption leaves `e1 + e2 s - u e_pk` with every coefficient of
  *   e1, e2, e_pk in [-21, 21] (centred binomial with 21 coin pairs, SEAL 4's default; its rounded
  *   Gaussian option clips at 19) and s, u ternary, so |coefficient| <= 21 (2N + 1); with a special
  *   prime P, SEAL divides that by P and rounds both components, adding at most (1 + N) / 2;
- * - encoding: each coefficient is rounded to an integer, at most 1/2;
+ * - encoding: each coefficient is rounded to an integer, at most 1/2, and a ciphertext adds
+ *   two encodings (real parts, and imaginary parts times X^(N/2), a signed permutation of the
+ *   coefficients): at most 1 per coefficient, N / Delta per value;
  * - canonical embedding: |x(zeta)| <= ||x||_1 <= N ||x||_inf, so a coefficient bound b is a slot
  *   bound N b / Delta;
  * - flooding: at most `tail` standard deviations (truncated sampling);
  * - grid: half a step;
  * - floating point: SEAL's encoder and decoder are radix-2 FFTs in doubles, whose error is at
  *   most log2(N) * eta * ||y||_2 with eta < 10 u (Higham, "Accuracy and Stability of Numerical
- *   Algorithms", 2nd ed., section 24.1); per value, over k encodings and one decoding, below
- *   k B log2(N) sqrt(N) 2^-49.
+ *   Algorithms", 2nd ed., section 24.1); per value, over 2k encodings and two decodings of
+ *   outputs whose L2 norm grows by sqrt(2) with the imaginary parts, below
+ *   2 k B log2(N) sqrt(N) 2^-49.
  * Contributions that are not honest encryptions (a malicious contributor) are outside the bound.
  * @module
  */
@@ -65,7 +70,7 @@ export function freshCoefficientBound(n: number, specialBits?: number): number {
 
 /** Floating-point allowance of encoding k vectors and decoding their sum (see the module note). */
 export function floatingPointError(n: number, k: number, valueBound: number): number {
-  return k * valueBound * Math.log2(n) * Math.sqrt(n) * 2 ** -49;
+  return 2 * k * valueBound * Math.log2(n) * Math.sqrt(n) * 2 ** -49;
 }
 
 /**
@@ -128,11 +133,11 @@ export function ckksNoise(p: CkksNoiseInput): CkksNoise {
   const t = k * freshCoefficientBound(n, p.specialBits);
   const coefficientStd = Math.sqrt(12 * queries) * 2 ** (kappa / 2) * t;
   const std = (coefficientStd * Math.sqrt(n / 2)) / scale;
-  const tail = floodingTail(kappa, queries * (n / 2));
+  const tail = floodingTail(kappa, queries * n); // N values per ciphertext
   const exponent = gridExponent(p.precision);
   const parts = {
     encryption: (n * t) / scale,
-    encoding: (k * n) / 2 / scale,
+    encoding: (k * n) / scale,
     flooding: tail * std,
     grid: 2 ** exponent / 2,
     float: floatingPointError(n, k, p.valueBound),

@@ -229,7 +229,7 @@ export function planVector(options: VectorOptions): VectorPlan {
           // The smallest special prime allowed: the bound holds for any larger one.
           specialBits: special ? MIN_SPECIAL_BITS : undefined,
           maxContributions: k,
-          ciphertexts: Math.ceil(length / (n / 2)),
+          ciphertexts: Math.ceil(length / n), // two values per slot
           valueBound: bound as number,
           precision,
           statisticalSecurity: kappa,
@@ -241,8 +241,9 @@ export function planVector(options: VectorOptions): VectorPlan {
           break;
         }
         scaleBits = bits;
-        // q > 2 (scale * B * k + rounding + noise): no sum wraps; at least scale * 4.
-        needed = scaleBits + Math.max(0, Math.ceil(Math.log2((bound as number) * k))) + 2;
+        // q > 2 (scale * sqrt(2) B * k + rounding + noise): no sum wraps (a coefficient is at
+        // most the largest slot |a + i b| <= sqrt(2) B times the scale); at least scale * 4.
+        needed = scaleBits + Math.max(0, Math.ceil(Math.log2((bound as number) * k) + 0.5)) + 2;
       }
       const data = special
         ? dataPrimes(needed, max - MIN_SPECIAL_BITS)
@@ -258,7 +259,7 @@ export function planVector(options: VectorOptions): VectorPlan {
               polyModulusDegree: n,
               specialBits: special ? primeBits.at(-1)! : undefined,
               maxContributions: k,
-              ciphertexts: Math.ceil(length / (n / 2)),
+              ciphertexts: Math.ceil(length / n), // two values per slot
               scaleBits,
               valueBound: bound as number,
               precision,
@@ -332,9 +333,10 @@ export interface VectorParams {
 
 /**
  * Wire version of vector-aggregation messages. 2: CKKS parameters carry the precision, the
- * flooding's statistical security and decryption budget; contributions may be signed.
+ * flooding's statistical security and decryption budget; contributions may be signed. 3: CKKS
+ * packs two values per slot (N per ciphertext), and its error bound counts that.
  */
-export const VECTOR_VERSION = 2;
+export const VECTOR_VERSION = 3;
 /** Message types. */
 export const TYPE_PARAMS = 0x01;
 export const TYPE_CONTRIBUTION = 0x02;
@@ -357,13 +359,13 @@ function readU64(r: ByteReader, field: string): bigint {
 
 /** Derived sizes of a parameter set. */
 export function deriveLayout(
-  scheme: VectorScheme,
   n: number,
   length: number,
   coeffModulus: readonly bigint[],
   levelPrimes: number,
 ): Pick<VectorParams, 'slots' | 'ciphertexts' | 'primeBytes' | 'contributionBytes'> {
-  const slots = scheme === 'bfv' ? n : n / 2;
+  // BFV: one value per slot; CKKS: two per slot (real and imaginary part).
+  const slots = n;
   const ciphertexts = Math.ceil(length / slots);
   const primeBytes = coeffModulus
     .slice(0, levelPrimes)
@@ -496,7 +498,7 @@ export function decodeVectorParams(bytes: Uint8Array): VectorParams {
   const maxDecryptions = r.u32('max decryptions');
   const publicKey = r.varBytes('public key', 2 * count * n * 8 + 4096);
   r.end();
-  const layout = deriveLayout(scheme, n, length, coeffModulus, levelPrimes);
+  const layout = deriveLayout(n, length, coeffModulus, levelPrimes);
   let noise: CkksNoise | undefined;
   if (scheme === 'bfv') {
     ensureWellFormed(
