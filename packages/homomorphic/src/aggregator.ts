@@ -28,7 +28,8 @@ import {
   TYPE_SUM,
   type VectorParams,
 } from './seal/params.js';
-import { CoefficientSums, decodeContribution, encodeContributionHeader } from './seal/wire.js';
+import { createCoefficientSums, type Sums } from './seal/simd-sums.js';
+import { decodeContribution, encodeContributionHeader } from './seal/wire.js';
 import { acontext, digest, verifySignedContribution } from './signed.js';
 
 /** Options of {@link Aggregator.create}. */
@@ -78,7 +79,7 @@ export function contributorSet(keys: readonly Uint8Array[]): Set<string> {
  */
 export class Aggregator {
   readonly #params: VectorParams;
-  readonly #sums: CoefficientSums;
+  readonly #sums: Sums;
   readonly #min: number;
   readonly #max: number;
   /** SHA-256 of every ciphertext body added (duplicate detection), unless duplicates are allowed. */
@@ -104,7 +105,7 @@ export class Aggregator {
       throw new UnseenError('ERR_INVALID_ARGUMENT', 'contributors need a context (signed mode)');
     }
     this.#seen = dup === 'reject' || this.#context !== undefined ? new Set() : undefined;
-    this.#sums = new CoefficientSums(params);
+    this.#sums = createCoefficientSums(params);
   }
 
   /**
@@ -171,8 +172,7 @@ export class Aggregator {
     if (this.#seen?.has(key)) {
       throw new UnseenError('ERR_REPLAY', 'this contribution was already added');
     }
-    this.#sums.validate(msg.body); // every coefficient below its prime
-    this.#sums.add(msg.body, 1);
+    this.#sums.accept(msg.body, 1); // every coefficient below its prime, then added
     this.#seen?.add(key);
     if (signer !== undefined) this.#signers.add(signer);
   }

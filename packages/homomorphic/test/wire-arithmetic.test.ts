@@ -1,5 +1,6 @@
 // The aggregator's arithmetic on the wire form, against BigInt and against SEAL's own add.
-import { randomBytes } from '@unseen/core';
+import { fileURLToPath } from 'node:url';
+import { base64UrlToBytes, randomBytes } from '@unseen/core';
 import {
   Aggregator,
   createKeyHolder,
@@ -15,6 +16,8 @@ import {
   deriveLayout,
   type VectorParams,
 } from '../src/seal/params.js';
+import { SimdCoefficientSums, type Sums, simdSumsAvailable } from '../src/seal/simd-sums.js';
+import { SUMS_WASM } from '../src/seal/sums-wasm.js';
 import { CoefficientSums, packWords, reduceSums, unpackWords } from '../src/seal/wire.js';
 
 describe('wire arithmetic', () => {
@@ -51,7 +54,7 @@ describe('wire arithmetic', () => {
     for (const bits of [40, 48, 56, 60]) {
       const n = 4096;
       const q = (1n << BigInt(bits)) - 1n; // any odd bound works for the codec
-      const layout = deriveLayout('bfv', n, 5000, [q], 1);
+      const layout = deriveLayout(n, 5000, [q], 1);
       const params = {
         scheme: 'bfv',
         polyModulusDegree: n,
@@ -74,53 +77,113 @@ describe('wire arithmetic', () => {
     }
   });
 
-  it('sums bodies exactly for 5, 6, 7 and 8-byte coefficients, past several flushes', () => {
-    for (const bits of [40, 48, 56, 60]) {
-      const n = 4096;
-      const q = (1n << BigInt(bits)) - 2n * BigInt(n) * 12345n + 1n; // odd, just below 2^bits
-      const layout = deriveLayout('bfv', n, 10, [q], 1);
-      const params = {
-        scheme: 'bfv',
-        polyModulusDegree: n,
-        coeffModulus: [q],
-        levelPrimes: 1,
-        ...layout,
-      } as VectorParams;
-      const count = 2 * n;
-      const sums = new CoefficientSums(params);
-      const want = new Array<bigint>(count).fill(0n);
-      const k = 40; // more than the 16 additions a 56-bit partial sum holds
-      for (let c = 0; c < k; c++) {
-        const words = new Uint32Array(2 * count);
-        const rnd = new Uint32Array(randomBytes(8 * count).buffer);
-        for (let i = 0; i < count; i++) {
-          // Uniform below q, and the extremes q - 1 and 0 at fixed places.
-          let x = ((BigInt(rnd[2 * i]!) << 32n) | BigInt(rnd[2 * i + 1]!)) % q;
-          if (i === 0) x = q - 1n;
-          if (i === 1) x = 0n;
-          want[i] = (want[i]! + x) % q;
-          words[2 * i] = Number(x & 0xffffffffn);
-          words[2 * i + 1] = Number(x >> 32n);
+  it.each([
+    ['JavaScript', (p: VectorParams): Sums => new CoefficientSums(p)],
+    ['WebAssembly SIMD', (p: VectorParams): Sums => new SimdCoefficientSums(p)],
+  ])(
+    'sums bodies exactly for 5, 6, 7 and 8-byte coefficients, past several flushes (%s)',
+    (_, make) => {
+      for (const bits of [40, 48, 56, 60]) {
+        const n = 4096;
+        const q = (1n << BigInt(bits)) - 2n * BigInt(n) * 12345n + 1n; // odd, just below 2^bits
+        const layout = deriveLayout(n, 10, [q], 1);
+        const params = {
+          scheme: 'bfv',
+          polyModulusDegree: n,
+          coeffModulus: [q],
+          levelPrimes: 1,
+          ...layout,
+        } as VectorParams;
+        const count = 2 * n;
+        const sums = make(params);
+        const want = new Array<bigint>(count).fill(0n);
+        const k = 40; // more than the 16 additions a 56-bit partial sum holds
+        for (let c = 0; c < k; c++) {
+          const words = new Uint32Array(2 * count);
+          const rnd = new Uint32Array(randomBytes(8 * count).buffer);
+          for (let i = 0; i < count; i++) {
+            // Uniform below q, and the extremes q - 1 and 0 at fixed places.
+            let x = ((BigInt(rnd[2 * i]!) << 32n) | BigInt(rnd[2 * i + 1]!)) % q;
+            if (i === 0) x = q - 1n;
+            if (i === 1) x = 0n;
+            want[i] = (want[i]! + x) % q;
+            words[2 * i] = Number(x & 0xffffffffn);
+            words[2 * i + 1] = Number(x >> 32n);
+          }
+          const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+          packWords(params, words, body);
+          sums.accept(body, 1);
         }
-        const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
-        packWords(params, words, body);
-        sums.validate(body);
-        sums.add(body, 1);
+        const check = () => {
+          const out = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+          sums.write(out);
+          const got = unpackWords(params, out);
+          for (let i = 0; i < count; i++) {
+            expect((BigInt(got[2 * i + 1]!) << 32n) | BigInt(got[2 * i]!)).toBe(want[i]);
+          }
+        };
+        check();
+        // A coefficient equal to q, q + 1 (the same high part, a larger low word) or 2^(8w) - 1 is
+        // refused, wherever it is, and the sums stay as they were.
+        for (const [at, x] of [
+          [3, q],
+          [count - 1, q + 1n],
+          [1000, (1n << BigInt(8 * Math.ceil(bits / 8))) - 1n],
+        ] as const) {
+          const bad = new Uint32Array(2 * count);
+          bad[2 * at] = Number(x & 0xffffffffn);
+          bad[2 * at + 1] = Number(x >> 32n);
+          const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+          packWords(params, bad, body);
+          expect(() => sums.accept(body, 1)).toThrow(
+            new RegExp(`coefficient ${at} of prime 0 is not reduced`),
+          );
+          expect(sums.count).toBe(k);
+        }
+        check();
       }
-      const out = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
-      sums.write(out);
-      const got = unpackWords(params, out);
-      for (let i = 0; i < count; i++) {
-        expect((BigInt(got[2 * i + 1]!) << 32n) | BigInt(got[2 * i]!)).toBe(want[i]);
-      }
-      // A coefficient equal to q is refused.
-      const bad = new Uint32Array(2 * count);
-      bad[6] = Number(q & 0xffffffffn);
-      bad[7] = Number(q >> 32n);
-      const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
-      packWords(params, bad, body);
-      expect(() => sums.validate(body)).toThrow(/coefficient 3 of prime 0/);
+    },
+  );
+
+  it('WebAssembly SIMD: 16-bit planes at their largest, past the 65,537 additions a 32-bit lane holds', () => {
+    const n = 1024;
+    const q = (1n << 48n) - 2n * BigInt(n) * 7n + 1n; // 6-byte coefficients, high part 0xffff
+    const layout = deriveLayout(n, 10, [q], 1);
+    const params = {
+      scheme: 'bfv',
+      polyModulusDegree: n,
+      coeffModulus: [q],
+      levelPrimes: 1,
+      ...layout,
+    } as VectorParams;
+    const count = 2 * n;
+    const words = new Uint32Array(2 * count);
+    for (let i = 0; i < count; i++) {
+      const x = q - 1n - BigInt(i);
+      words[2 * i] = Number(x & 0xffffffffn);
+      words[2 * i + 1] = Number(x >> 32n);
     }
+    const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+    packWords(params, words, body);
+    const sums = new SimdCoefficientSums(params);
+    const k = 70_000;
+    for (let c = 0; c < k; c++) sums.accept(body, 1);
+    const out = new Uint8Array(body.length);
+    sums.write(out);
+    const got = unpackWords(params, out);
+    for (let i = 0; i < count; i++) {
+      const want = ((q - 1n - BigInt(i)) * BigInt(k)) % q;
+      expect((BigInt(got[2 * i + 1]!) << 32n) | BigInt(got[2 * i]!)).toBe(want);
+    }
+  }, 60_000);
+
+  it('the WebAssembly kernels are sums.wat assembled (the embedded bytes cannot drift)', async () => {
+    const { assemble } = (await import('../scripts/assemble-wasm.mjs' as string)) as {
+      assemble: (path: string) => Promise<Uint8Array>;
+    };
+    const path = fileURLToPath(new URL('../src/seal/sums.wat', import.meta.url));
+    expect(await assemble(path)).toEqual(base64UrlToBytes(SUMS_WASM));
+    expect(simdSumsAvailable()).toBe(true); // Node 20+ has WebAssembly SIMD
   });
 
   it("the aggregator computes the same ciphertext words as SEAL's evaluator.add", async () => {

@@ -38,7 +38,7 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 const TWO32 = 4294967296;
 
 /** Plane offsets inside a body, for one data prime. */
-interface PrimePlanes {
+export interface PrimePlanes {
   q: bigint;
   /** Bytes of the high part: 1..4. */
   highBytes: number;
@@ -88,7 +88,7 @@ export function planeLayout(params: VectorParams): {
 }
 
 /** Typed views of one prime's planes in a body (body must be 4-byte aligned). */
-function views(body: Uint8Array, p: PrimePlanes, count: number) {
+export function views(body: Uint8Array, p: PrimePlanes, count: number) {
   const base = body.byteOffset;
   return {
     lo: new Uint32Array(body.buffer, base + p.lo, count),
@@ -312,6 +312,12 @@ export class CoefficientSums {
         );
       }
     }
+  }
+
+  /** {@link validate}, then {@link add}: a refused body changes nothing. */
+  accept(body: Uint8Array, weight: number): void {
+    this.validate(body);
+    this.add(body, weight);
   }
 
   /** Adds a body that {@link validate} accepted, counting `weight` contributions. */
