@@ -351,8 +351,11 @@ export class SealSession {
     const levels = this.levelPrimes;
     const primes = this.params.coeffModulus.slice(0, levels);
     const roots = primes.map((q) => imaginaryRoot(q, n));
-    const minBits = Math.min(...primes.map((q) => q.toString(2).length));
-    const checkScale = 2 ** Math.max(1, minBits - 12);
+    // Probe values at a scale 12 bits below the data modulus: a right unit decodes to real parts
+    // within the encoding's rounding (N / scale, at most 2^-7 for q >= 2^30 and N <= 32768); a
+    // wrong one to values of size q / scale = 2^12.
+    const dataBits = primes.reduce((bits, q) => bits + q.toString(2).length - 1, 0);
+    const checkScale = 2 ** Math.max(1, dataBits - 12);
     const probe = Float64Array.from({ length: this.slots }, (_, k) => ((k % 7) - 3) / 8);
     const pt = seal.PlainText();
     const test = seal.PlainText();
@@ -388,7 +391,7 @@ export class SealSession {
         }
         test.loadArray(this.#context, productBytes);
         const re = this.#encoder.decode(test) as Float64Array;
-        if (re.every((x) => Math.abs(x) < 2 ** -8)) {
+        if (re.every((x) => Math.abs(x) < 2 ** -4)) {
           plus.loadArray(this.#context, unitBytes);
           minus.loadArray(this.#context, negBytes);
           ok = true;
