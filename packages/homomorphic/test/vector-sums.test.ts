@@ -155,6 +155,32 @@ describe('BFV aggregation', () => {
     }
   }, 120_000);
 
+  it('CKKS at N = 32768: both halves of every slot come back', async () => {
+    const length = 32768 + 100; // the second ciphertext holds 100 values
+    const holder = await createKeyHolder({
+      scheme: 'ckks',
+      length,
+      maxContributions: 2,
+      precision: 0.05,
+      statisticalSecurity: 16,
+      maxDecryptions: 1,
+      polyModulusDegree: 32768,
+    });
+    try {
+      expect(holder.info.polyModulusDegree).toBe(32768);
+      const v = Float64Array.from({ length }, (_, i) => Math.cos(i));
+      const agg = await Aggregator.create(holder.publicParams);
+      agg.add(await encryptContribution(holder.publicParams, v, { pool: null }));
+      agg.add(await encryptContribution(holder.publicParams, v, { pool: null }));
+      const sum = await holder.decrypt(agg.result());
+      let max = 0;
+      for (let i = 0; i < length; i++) max = Math.max(max, Math.abs(sum[i]! - 2 * v[i]!));
+      expect(max).toBeLessThanOrEqual(holder.info.errorBound);
+    } finally {
+      holder.dispose();
+    }
+  }, 120_000);
+
   it('wide ranges use several data primes and still sum exactly (BFV) or within the bound (CKKS)', async () => {
     const length = 300;
     const bfv = await createKeyHolder({
