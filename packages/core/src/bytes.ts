@@ -33,12 +33,16 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-/** Lower-case hex encoding. */
+/**
+ * Lower-case hex encoding, as one flat string. (Appending with `+=` would make a rope of one
+ * node per byte, which V8 keeps as it is: a 32-byte digest held as a Set key then costs about
+ * 900 bytes instead of about 80.)
+ */
 export function bytesToHex(bytes: Uint8Array): string {
   abytes(bytes, 'bytesToHex');
-  let s = '';
-  for (let i = 0; i < bytes.length; i++) s += HEX[bytes[i]!];
-  return s;
+  const parts = new Array<string>(bytes.length);
+  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i]!]!;
+  return parts.join('');
 }
 
 function hexNibble(c: number): number {
