@@ -150,6 +150,10 @@ describe('Paillier (g = n + 1, CRT decryption)', () => {
     expectCode(() => pk.decodeCiphertexts(block), 'ERR_MALFORMED_MESSAGE');
     block.set(bigintToBytes(pk.n * 3n, 512), 512);
     expectCode(() => pk.decodeCiphertexts(block), 'ERR_MALFORMED_MESSAGE');
+    // The encoder checks the same way: a block with one non-unit or one out of range is refused.
+    expectCode(() => pk.encodeCiphertexts([c, p * 7n, c]), 'ERR_MALFORMED_MESSAGE');
+    expectCode(() => pk.encodeCiphertexts([c, c, pk.n2]), 'ERR_MALFORMED_MESSAGE');
+    expectCode(() => pk.encodeCiphertexts([0n]), 'ERR_MALFORMED_MESSAGE');
   });
 
   it('rejects truncated, extended and corrupted keys with typed errors', () => {

@@ -279,12 +279,30 @@ export class PaillierPublicKey {
     return this.assertCiphertext(bytesToBigint(bytes));
   }
 
-  /** Ciphertexts as one block of `count * ciphertextBytes` bytes. */
+  /**
+   * Ciphertexts as one block of `count * ciphertextBytes` bytes, each checked as
+   * {@link assertCiphertext} does, with one gcd for the block (see {@link decodeCiphertexts}).
+   * @throws UnseenError `ERR_MALFORMED_MESSAGE`
+   */
   encodeCiphertexts(cs: readonly bigint[]): Uint8Array {
+    for (const c of cs) {
+      ensureWellFormed(
+        typeof c === 'bigint' && c > 0n && c < this.n2,
+        'Paillier ciphertext must lie in (0, n^2)',
+      );
+    }
+    this.#assertUnits(cs);
     const size = this.ciphertextBytes;
     const out = new Uint8Array(cs.length * size);
-    for (let i = 0; i < cs.length; i++) out.set(this.encodeCiphertext(cs[i]!), i * size);
+    for (let i = 0; i < cs.length; i++) out.set(bigintToBytes(cs[i]!, size), i * size);
     return out;
+  }
+
+  /** Every c (already in (0, n^2)) is a unit: one gcd of their product, then the culprit. */
+  #assertUnits(cs: readonly bigint[]): void {
+    let product = 1n;
+    for (const c of cs) product = (product * c) % this.n;
+    if (gcd(product, this.n) !== 1n) for (const c of cs) this.assertCiphertext(c);
   }
 
   /**
@@ -300,14 +318,12 @@ export class PaillierPublicKey {
       `Paillier ciphertext block must be a multiple of ${size} bytes`,
     );
     const out: bigint[] = [];
-    let product = 1n;
     for (let off = 0; off < bytes.length; off += size) {
       const c = bytesToBigint(bytes.subarray(off, off + size));
       ensureWellFormed(c > 0n && c < this.n2, 'Paillier ciphertext must lie in (0, n^2)');
-      product = (product * c) % this.n;
       out.push(c);
     }
-    if (gcd(product, this.n) !== 1n) for (const c of out) this.assertCiphertext(c);
+    this.#assertUnits(out);
     return out;
   }
 
