@@ -193,9 +193,12 @@ export class ThresholdPaillierPublicKey {
     const c4 = modPow(c, 4n, n2);
     const ci2 = (value * value) % n2;
     const vi = this.verificationKeys[index - 1]!;
-    // a = (c^4)^z * (c_i^2)^-e, b = v^z * v_i^-e
-    const a = (modPow(c4, z, n2) * modPow(modInverse(ci2, n2), e, n2)) % n2;
-    const b = (modPow(this.v, z, n2) * modPow(modInverse(vi, n2), e, n2)) % n2;
+    // a = (c^4)^z * (c_i^2)^-e, b = v^z * v_i^-e. z is public, but as long as the modulus (a
+    // proof mask plus e times a share): OpenSSL's exponentiation makes verification about 5x
+    // faster; the 256-bit e stays in BigInt.
+    const zPow = new SecretExponentPow(n2, z, { blind: false });
+    const a = (zPow.pow(c4) * modPow(modInverse(ci2, n2), e, n2)) % n2;
+    const b = (zPow.pow(this.v) * modPow(modInverse(vi, n2), e, n2)) % n2;
     if (this.challenge(index, c4, ci2, a, b) !== e) {
       throw new UnseenError(
         'ERR_INVALID_SHARE',
