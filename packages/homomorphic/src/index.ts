@@ -19,8 +19,10 @@ export {
   ckksNoise,
   DEFAULT_MAX_DECRYPTIONS,
   DEFAULT_STATISTICAL_SECURITY,
-  floodAndRound,
+  floodingNoise,
   freshCoefficientBound,
+  roundToGrid,
+  SAMPLER_MAX_TAIL,
 } from './seal/noise.js';
 export {
   MAX_CONTRIBUTIONS,

@@ -19,7 +19,7 @@
 import { aint, bytesToHex, UnseenError } from '@unseen/core';
 import { Aggregator, contributorSet } from './aggregator.js';
 import { batchingPrime, choosePrimes, SealSession } from './seal/adapter.js';
-import { type CkksNoise, floodAndRound } from './seal/noise.js';
+import { type CkksNoise, floodingNoise, roundToGrid } from './seal/noise.js';
 import {
   decodeVectorParams,
   encodeVectorParams,
@@ -338,10 +338,17 @@ class SealKeyHolder<S extends VectorScheme> implements KeyHolder<S> {
     const p = this.#params;
     this.#checkBudget();
     const words = unpackWords(p, body);
-    const { values } = this.#session.decryptWords(words, p.ciphertexts, p.length, 2 ** p.scaleBits);
-    if (p.noise === undefined) return values as VectorValues<S>;
+    const noise = p.noise;
+    const { values } = this.#session.decryptWords(
+      words,
+      p.ciphertexts,
+      p.length,
+      2 ** p.scaleBits,
+      noise === undefined ? undefined : (count) => floodingNoise(count, noise),
+    );
+    if (noise === undefined) return values as VectorValues<S>;
     this.#used++; // counted before anything is released
-    return floodAndRound(values as Float64Array, p.noise) as VectorValues<S>;
+    return roundToGrid(values as Float64Array, noise.gridExponent) as VectorValues<S>;
   }
 
   dispose(): void {

@@ -8,10 +8,14 @@ import {
   clearEncryptionSessions,
   createKeyHolder,
   encryptContribution,
-  floodAndRound,
+  floodingNoise,
+  planVector,
   restoreKeyHolder,
+  roundToGrid,
+  SAMPLER_MAX_TAIL,
 } from '@unseen/homomorphic';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gaussianPair } from '../src/seal/noise.js';
 import { codeOf } from './helpers.js';
 
 afterAll(() => clearEncryptionSessions());
@@ -64,7 +68,7 @@ describe('flooded CKKS decryption', () => {
   it('draws N(0, std^2) truncated at the tail cut, rounded to the grid', () => {
     const noise = { std: 1, tail: 3, gridExponent: -30 } as CkksNoise;
     const n = 200_000;
-    const v = floodAndRound(new Float64Array(n), noise);
+    const v = roundToGrid(floodingNoise(n, noise), noise.gridExponent);
     let sum = 0;
     let sq = 0;
     let max = 0;
@@ -82,6 +86,22 @@ describe('flooded CKKS decryption', () => {
     expect(Math.abs(sq / n - mean * mean - 0.97333)).toBeLessThan(0.01);
     expect(max).toBeLessThanOrEqual(3);
     expect(max).toBeGreaterThan(2.9);
+  });
+
+  it('reaches the tail cuts it promises, and refuses parameters that need more', async () => {
+    // Box-Muller with u1 of 53 bits stops at 8.57 standard deviations, below the cut of 9.2
+    // that 40-bit security over 2^17 values needs: u1 has 106 bits, so the smallest u1 (all
+    // words zero) gives 12.1 standard deviations and the largest gives 0.
+    expect(SAMPLER_MAX_TAIL).toBeCloseTo(Math.sqrt(212 * Math.LN2), 10);
+    const [z0] = gaussianPair(new Uint32Array(6), 0);
+    expect(z0).toBeCloseTo(SAMPLER_MAX_TAIL, 10);
+    const [z1] = gaussianPair(new Uint32Array(6).fill(0xffffffff), 0);
+    expect(Math.abs(z1)).toBeLessThan(1e-7);
+    const plan = planVector({ scheme: 'ckks', length: 100_000, maxContributions: 100 });
+    expect(plan.statisticalSecurity).toBe(40);
+    expect(
+      await codeOf(() => planVector({ scheme: 'ckks', length: 100_000, statisticalSecurity: 100 })),
+    ).toBe('ERR_INVALID_ARGUMENT');
   });
 
   it('refuses more decryptions than the budget, also after a restore', async () => {

@@ -144,7 +144,7 @@ describe('IND-CPA^D key recovery (Li and Micciancio 2021) against decrypted CKKS
       maxDecryptions: 1,
     });
     try {
-      expect(holder.info.scaleBits).toBeLessThanOrEqual(44);
+      expect(holder.info.scaleBits).toBeLessThanOrEqual(46);
       const prg = await Prg.create(new Uint8Array(16).fill(7));
       const words = await prg.uint32s(4 * length);
       const inputs = Array.from({ length: 4 }, (_, c) =>

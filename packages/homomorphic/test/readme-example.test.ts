@@ -57,8 +57,8 @@ describe('README', () => {
     expect(bfv.info.bytesPerValue.toFixed(1)).toBe('12.3');
     expect(ckks.info).toMatchObject({
       polyModulusDegree: 4096,
-      primeBits: [42, 42, 25],
-      scaleBits: 73,
+      primeBits: [45, 44, 20],
+      scaleBits: 79,
       statisticalSecurity: 40,
       maxDecryptions: 16,
     });

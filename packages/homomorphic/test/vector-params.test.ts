@@ -136,10 +136,9 @@ describe('planVector', () => {
     // OpenFHE / Li-Micciancio-Schultz-Sorrell 2022: sigma = sqrt(12 tau) 2^(kappa/2) t.
     expect(noise.queries).toBe(2 * 16);
     expect(noise.coefficientBound).toBe(50 * freshCoefficientBound(4096, plan.primeBits.at(-1)));
-    expect(noise.coefficientStd).toBeCloseTo(
-      Math.sqrt(12 * 32) * 2 ** 20 * noise.coefficientBound,
-      -3,
-    );
+    // t is the error's Euclidean length: sqrt(N) times its largest coefficient.
+    expect(noise.errorLength).toBeCloseTo(64 * noise.coefficientBound, 3);
+    expect(noise.coefficientStd).toBeCloseTo(Math.sqrt(12 * 32) * 2 ** 20 * noise.errorLength, -3);
     // Released values carry sigma * sqrt(N / 2) / scale (real and imaginary parts alike).
     expect(noise.std).toBeCloseTo(
       (noise.coefficientStd * Math.sqrt(2048)) / 2 ** plan.scaleBits,

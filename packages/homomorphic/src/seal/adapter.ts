@@ -457,7 +457,9 @@ export class SealSession {
 
   /**
    * Decrypts ciphertexts given as data words (as written by {@link encryptWords}) and decodes
-   * `length` values. For BFV, also checks the invariant noise budget of each ciphertext.
+   * `length` values. For BFV, also checks the invariant noise budget of each ciphertext. For
+   * CKKS, `flood` gives N noise values per ciphertext (real parts, then imaginary parts), which
+   * are encoded and added to the exact plaintext before it is decoded.
    * @returns values, and the smallest noise budget in bits (BFV; Infinity for CKKS)
    * @throws UnseenError `ERR_MALFORMED_MESSAGE` when SEAL rejects the words; `ERR_OVERFLOW`
    * when a BFV ciphertext has no noise budget left
@@ -467,6 +469,7 @@ export class SealSession {
     count: number,
     length: number,
     scale: number,
+    flood?: (count: number) => Float64Array,
   ): { values: Float64Array | BigInt64Array; noiseBudget: number } {
     this.#live();
     const dec = this.#decryptor;
@@ -493,24 +496,38 @@ export class SealSession {
           throw wrap(e, 'SEAL rejected a ciphertext');
         }
         if (bfv) budget = Math.min(budget, dec.invariantNoiseBudget(ct) as number);
-        dec.decrypt(ct, pt);
         const from = i * this.valuesPerCiphertext;
         const take = Math.min(this.slots, length - from);
         if (bfv) {
+          dec.decrypt(ct, pt);
           const v = this.#encoder.decodeBigInt(pt, true) as BigInt64Array;
           (out as BigInt64Array).set(v.subarray(0, take), from);
-        } else {
-          const v = this.#encoder.decode(pt) as Float64Array;
-          (out as Float64Array).set(v.subarray(0, take), from);
-          const rest = Math.min(this.slots, length - from - this.slots);
-          if (rest > 0) {
-            // Real parts of -i (a + i b) = b - i a.
-            this.#evaluator.multiplyPlain(ct, unit!.minus, ct);
-            dec.decrypt(ct, pt);
-            const w = this.#encoder.decode(pt) as Float64Array;
-            (out as Float64Array).set(w.subarray(0, rest), from + this.slots);
-          }
+          continue;
         }
+        // CKKS: ct encrypts m + e = a + i b (plus error). With flooding, the noise g = g_re +
+        // X^(N/2) g_im joins the exact plaintext before anything is decoded:
+        // ct2 = -X^(N/2) (ct + g_re) + g_im encrypts -X^(N/2) (m + e + g), whose real parts are
+        // b's, and X^(N/2) ct2 encrypts m + e + g, whose real parts are a's.
+        const noise = flood?.(this.valuesPerCiphertext);
+        if (noise !== undefined) {
+          this.#encoder.encode(noise.subarray(0, this.slots), scale, pt);
+          this.#evaluator.addPlain(ct, pt, ct);
+        }
+        this.#evaluator.multiplyPlain(ct, unit!.minus, ct);
+        if (noise !== undefined) {
+          this.#encoder.encode(noise.subarray(this.slots), scale, pt);
+          this.#evaluator.addPlain(ct, pt, ct);
+        }
+        const rest = Math.min(this.slots, length - from - this.slots);
+        if (rest > 0) {
+          dec.decrypt(ct, pt);
+          const w = this.#encoder.decode(pt) as Float64Array;
+          (out as Float64Array).set(w.subarray(0, rest), from + this.slots);
+        }
+        this.#evaluator.multiplyPlain(ct, unit!.plus, ct);
+        dec.decrypt(ct, pt);
+        const v = this.#encoder.decode(pt) as Float64Array;
+        (out as Float64Array).set(v.subarray(0, take), from);
       }
     } finally {
       ct.delete();

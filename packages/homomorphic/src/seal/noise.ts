@@ -6,27 +6,35 @@
  * Micciancio, "On the Security of Homomorphic Encryption on Approximate Numbers", EUROCRYPT
  * 2021: IND-CPA^D). The mitigation of Li, Micciancio, Schultz and Sorrell, "Securing Approximate
  * Homomorphic Encryption Using Differential Privacy" (CRYPTO 2022), as OpenFHE implements it in
- * its `NOISE_FLOODING_DECRYPT` mode: decryption adds Gaussian noise, over the coefficients, of
- * standard deviation
+ * its `NOISE_FLOODING_DECRYPT` mode: decryption adds Gaussian noise to the coefficients of the
+ * exact decrypted plaintext, of standard deviation
  *
  *     sigma = sqrt(12 tau) * 2^(kappa / 2) * t
  *
  * for kappa bits of statistical security against an adversary seeing tau decryptions of
- * ciphertexts whose coefficient error is at most t (OpenFHE, docs/static_docs/Static-Estimation;
- * `CryptoParametersCKKSRNS`). One decrypted ciphertext is one query: a sum of C ciphertexts
- * counts C, and a key holder allowed D decryptions uses tau = C * D.
+ * ciphertexts whose error vector has Euclidean length at most t (OpenFHE measures its `t` in the
+ * slots, which bounds the length too; docs/static_docs/Static-Estimation,
+ * `CryptoParametersCKKSRNS`). Here t = sqrt(N) * (the worst-case largest coefficient of the
+ * error), since a vector of N coefficients of size at most b has length at most sqrt(N) b. One
+ * decrypted ciphertext is one query: a sum of C ciphertexts counts C, and a key holder allowed D
+ * decryptions uses tau = C * D.
  *
- * **Flooding in the slot domain.** A ciphertext holds N values, the real and the imaginary parts
- * of the canonical embedding, `d(zeta_j) / Delta` for N/2 primitive 2N-th roots zeta_j, one of
- * each conjugate pair. For i.i.d. N(0, sigma^2) coefficients z, `Re z(zeta_j) = sum_i z_i
- * cos(theta_j i)` and `Im z(zeta_j) = sum_i z_i sin(theta_j i)`: the N rows are orthogonal and of
- * squared norm N/2 (the theta_j are odd multiples of pi/N, distinct and not conjugate; the N
- * roots of X^N + 1 make the Vandermonde matrix sqrt(N) times a unitary one), so the released
- * values receive i.i.d. N(0, sigma^2 N / 2) / Delta^2 noise. Adding that noise to each decoded
- * value therefore releases exactly the distribution of coefficient flooding followed by
- * decoding; the samples are drawn here (truncated at `tail` standard deviations, which changes
- * the distribution by less than 2^-(kappa+1) in statistical distance over the whole budget) and
- * the result is rounded to a grid no finer than the precision.
+ * **Where the noise goes.** Into the exact plaintext, before anything is rounded or decoded in
+ * floating point: the decoder's rounding is a function of the flooded plaintext, so it releases
+ * nothing more (had the noise been added to decoded values, the decoder's rounding of m + e,
+ * larger than e at these scales, would be a key-dependent part outside the argument). The noise
+ * polynomial is drawn in the slots and encoded: a ciphertext holds N values, the real and the
+ * imaginary parts of the canonical embedding, `d(zeta_j) / Delta` for N/2 primitive 2N-th roots
+ * zeta_j, one of each conjugate pair. For i.i.d. N(0, sigma^2) coefficients z,
+ * `Re z(zeta_j) = sum_i z_i cos(theta_j i)` and `Im z(zeta_j) = sum_i z_i sin(theta_j i)`: the N
+ * rows are orthogonal and of squared norm N/2 (the theta_j are odd multiples of pi/N, distinct
+ * and not conjugate; the N roots of X^N + 1 make the Vandermonde matrix sqrt(N) times a unitary
+ * one). So N i.i.d. values of N(0, sigma^2 N / 2) / Delta^2, encoded at scale Delta (the real
+ * parts, then the imaginary parts times X^(N/2)), are i.i.d. N(0, sigma^2) coefficients up to
+ * the encoder's rounding (at most 1 per coefficient, and independent of the key). The samples
+ * are drawn here, truncated at `tail` standard deviations (a change below 2^-(kappa+1) in
+ * statistical distance over the whole budget), and the decoded values are rounded to a grid no
+ * finer than the precision.
  *
  * **The error bound** of a decrypted sum of k honest contributions is proven, term by term:
  * - encryption: SEAL's public-key encryption leaves `e1 + e2 s - u e_pk` with every coefficient of
@@ -38,17 +46,21 @@
  *   coefficients): at most 1 per coefficient, N / Delta per value;
  * - canonical embedding: |x(zeta)| <= ||x||_1 <= N ||x||_inf, so a coefficient bound b is a slot
  *   bound N b / Delta;
- * - flooding: at most `tail` standard deviations (truncated sampling);
+ * - flooding: at most `tail` standard deviations (truncated sampling), plus the rounding of the
+ *   encoded noise (1 per coefficient: N / Delta per value);
  * - grid: half a step;
  * - floating point: SEAL's encoder and decoder are radix-2 FFTs in doubles, whose error is at
  *   most log2(N) * eta * ||y||_2 with eta < 10 u (Higham, "Accuracy and Stability of Numerical
- *   Algorithms", 2nd ed., section 24.1); per value, over 2k encodings and two decodings of
- *   outputs whose L2 norm grows by sqrt(2) with the imaginary parts, below
- *   2 k B log2(N) sqrt(N) 2^-49.
+ *   Algorithms", 2nd ed., section 24.1), eta < 10 u with u = 2^-53. Per value: 2k encodings of
+ *   values at most B (sqrt(N) log2(N) eta B each), two decodings of slots of modulus at most
+ *   sqrt(2) k B (sqrt(2N) log2(N) eta k B each) and their conversion of the coefficients to
+ *   doubles (sqrt(2N) k B u each): (2 + 2 sqrt(2)) k B log2(N) sqrt(N) eta +
+ *   2 sqrt(2N) k B u; and the two encodings of the noise (sqrt(N) log2(N) eta F each, F = tail *
+ *   std), counted with the flooding.
  * Contributions that are not honest encryptions (a malicious contributor) are outside the bound.
  * @module
  */
-import { aint, fillRandom } from '@unseen/core';
+import { aint, fillRandom, UnseenError } from '@unseen/core';
 
 /** Largest |coefficient| of SEAL's encryption error distributions (CBD(21); clipped Gaussian 19). */
 export const SEAL_NOISE_MAX = 21;
@@ -68,10 +80,27 @@ export function freshCoefficientBound(n: number, specialBits?: number): number {
   return raw / 2 ** (specialBits - 1) + (n + 1) / 2;
 }
 
-/** Floating-point allowance of encoding k vectors and decoding their sum (see the module note). */
+/** Unit roundoff of doubles. */
+const U = 2 ** -53;
+
+/**
+ * Floating-point allowance per value of encoding k vectors of values at most `valueBound` and
+ * decoding their sum (see the module note; the noise's own encoding is counted with the
+ * flooding).
+ */
 export function floatingPointError(n: number, k: number, valueBound: number): number {
-  return 2 * k * valueBound * Math.log2(n) * Math.sqrt(n) * 2 ** -49;
+  const eta = 10 * U;
+  const kb = k * valueBound;
+  return (
+    (2 + 2 * Math.SQRT2) * kb * Math.log2(n) * Math.sqrt(n) * eta + 2 * Math.sqrt(2 * n) * kb * U
+  );
 }
+
+/**
+ * The largest |z| the Gaussian sampler can draw: Box-Muller with u1 >= 2^-106 (two 53-bit
+ * words) gives |z| <= sqrt(-2 ln 2^-106), about 12.1 standard deviations.
+ */
+export const SAMPLER_MAX_TAIL = Math.sqrt(-2 * Math.log(2 ** -106));
 
 /**
  * Tail cut of the flooding samples, in standard deviations: P(|Z| > z) <= exp(-z^2 / 2) is at
@@ -83,8 +112,10 @@ export function floodingTail(kappa: number, released: number): number {
 
 /** Everything the error bound and the flooding of a CKKS parameter set are made of. */
 export interface CkksNoise {
-  /** t: worst-case coefficient error of a sum of maxContributions honest contributions. */
+  /** Worst-case largest coefficient of the error of a sum of maxContributions honest contributions. */
   coefficientBound: number;
+  /** t: worst-case Euclidean length of that error, sqrt(N) * coefficientBound. */
+  errorLength: number;
   /** tau: ciphertext decryptions the flooding is sized for (ciphertexts x maxDecryptions). */
   queries: number;
   /** Standard deviation of the flooding noise on each coefficient (sigma above). */
@@ -130,21 +161,30 @@ export function ckksNoise(p: CkksNoiseInput): CkksNoise {
   const kappa = aint(p.statisticalSecurity, 'statisticalSecurity', 16, 128);
   const queries = p.ciphertexts * aint(p.maxDecryptions, 'maxDecryptions', 1, 2 ** 32 - 1);
   const scale = 2 ** p.scaleBits;
-  const t = k * freshCoefficientBound(n, p.specialBits);
+  const b = k * freshCoefficientBound(n, p.specialBits);
+  const t = Math.sqrt(n) * b; // Euclidean length of N coefficients of size at most b
   const coefficientStd = Math.sqrt(12 * queries) * 2 ** (kappa / 2) * t;
   const std = (coefficientStd * Math.sqrt(n / 2)) / scale;
   const tail = floodingTail(kappa, queries * n); // N values per ciphertext
+  if (!(tail < SAMPLER_MAX_TAIL)) {
+    throw new UnseenError(
+      'ERR_INVALID_ARGUMENT',
+      `statisticalSecurity ${kappa} over ${queries} decrypted ciphertexts needs a tail cut of ${tail.toFixed(2)} standard deviations; the sampler reaches ${SAMPLER_MAX_TAIL.toFixed(2)}`,
+    );
+  }
   const exponent = gridExponent(p.precision);
   const parts = {
-    encryption: (n * t) / scale,
+    encryption: (n * b) / scale,
     encoding: (k * n) / scale,
-    flooding: tail * std,
+    // The samples, their encoding's rounding and its floating point (module note).
+    flooding: tail * std * (1 + 2 * Math.log2(n) * Math.sqrt(n) * 10 * U) + n / scale,
     grid: 2 ** exponent / 2,
     float: floatingPointError(n, k, p.valueBound),
   };
   const errorBound = parts.encryption + parts.encoding + parts.flooding + parts.grid + parts.float;
   return {
-    coefficientBound: t,
+    coefficientBound: b,
+    errorLength: t,
     queries,
     coefficientStd,
     std,
@@ -173,32 +213,47 @@ export function ckksScaleBits(p: Omit<CkksNoiseInput, 'scaleBits'>): number | un
 const TWO_PI = 2 * Math.PI;
 
 /**
- * Adds flooding noise (N(0, std^2) truncated at `tail` standard deviations, from
- * `crypto.getRandomValues`) to every value and rounds it to a multiple of 2^gridExponent, in
- * place.
- * @returns `values`
+ * `count` samples of N(0, std^2) truncated at `tail` standard deviations, from
+ * `crypto.getRandomValues`: Box-Muller with u1 of 106 bits (so that the tail cut, up to
+ * {@link SAMPLER_MAX_TAIL}, is reachable) and u2 of 53 bits; a sample beyond the cut is drawn
+ * again.
  */
-export function floodAndRound(values: Float64Array, noise: CkksNoise): Float64Array {
-  const n = values.length;
-  const step = 2 ** noise.gridExponent;
+export function floodingNoise(count: number, noise: Pick<CkksNoise, 'std' | 'tail'>): Float64Array {
+  const out = new Float64Array(count);
   const cut = noise.tail;
-  // Box-Muller on 53-bit uniforms (two 32-bit words each), in batches.
-  const batch = Math.min(n, 1 << 14);
-  const words = new Uint32Array(4 * batch);
+  const batch = Math.min(count, 1 << 14);
+  const words = new Uint32Array(6 * batch);
   let i = 0;
-  while (i < n) {
+  while (i < count) {
     fillRandom(words);
-    for (let b = 0; b < batch && i < n; b++) {
-      const u1 = 1 - ((words[4 * b]! >>> 5) * 67108864 + (words[4 * b + 1]! >>> 6)) / 2 ** 53;
-      const u2 = ((words[4 * b + 2]! >>> 5) * 67108864 + (words[4 * b + 3]! >>> 6)) / 2 ** 53;
-      const r = Math.sqrt(-2 * Math.log(u1)); // u1 in (0, 1]
-      for (const z of [r * Math.cos(TWO_PI * u2), r * Math.sin(TWO_PI * u2)]) {
-        if (i >= n) break;
+    for (let k = 0; k < batch && i < count; k++) {
+      for (const z of gaussianPair(words, 6 * k)) {
+        if (i >= count) break;
         if (Math.abs(z) > cut) continue; // truncation: redraw (probability below 2^-kappa)
-        values[i] = Math.round((values[i]! + z * noise.std) / step) * step;
-        i++;
+        out[i++] = z * noise.std;
       }
     }
   }
+  return out;
+}
+
+/**
+ * Two independent N(0, 1) samples by Box-Muller from six random 32-bit words at `at`: u1 in
+ * (0, 1] from 106 bits (steps of 2^-106 near 0, so |z| reaches {@link SAMPLER_MAX_TAIL}), u2 in
+ * [0, 1) from 53 bits.
+ * @internal
+ */
+export function gaussianPair(words: Uint32Array, at: number): [number, number] {
+  const w53 = (i: number) => (words[at + i]! >>> 5) * 67108864 + (words[at + i + 1]! >>> 6);
+  const u1 = (w53(0) + (w53(2) + 1) / 2 ** 53) / 2 ** 53;
+  const u2 = w53(4) / 2 ** 53;
+  const r = Math.sqrt(-2 * Math.log(u1));
+  return [r * Math.cos(TWO_PI * u2), r * Math.sin(TWO_PI * u2)];
+}
+
+/** Rounds every value to a multiple of 2^gridExponent, in place. @returns `values` */
+export function roundToGrid(values: Float64Array, gridExponent: number): Float64Array {
+  const step = 2 ** gridExponent;
+  for (let i = 0; i < values.length; i++) values[i] = Math.round(values[i]! / step) * step;
   return values;
 }

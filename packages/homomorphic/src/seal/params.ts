@@ -126,9 +126,10 @@ export interface VectorPlan {
   maxDecryptions: number;
 }
 
-/** Smallest special prime: it only divides SEAL's encryption noise (2^17.4 at N = 4096) away, and
- * 24-bit primes that are 1 mod 2N exist for every N up to 32768. */
-const MIN_SPECIAL_BITS = 24;
+/** Smallest special prime: it only divides SEAL's encryption noise (2^17.4 at N = 4096) away
+ * (leaving 0.7 of it per coefficient, beside the rounding's (N + 1) / 2), and 20-bit primes that
+ * are 1 mod 2N exist for every N up to 32768. */
+const MIN_SPECIAL_BITS = 20;
 /** Smallest data prime: the wire form keeps 32 low bits and at least one high byte. */
 const MIN_DATA_BITS = 33;
 
@@ -141,9 +142,12 @@ function dataPrimes(needed: number, room: number): number[] | undefined {
   const each = Math.max(MIN_DATA_BITS, Math.ceil(needed / count));
   const rounded = Math.min(60, 8 * Math.ceil(each / 8));
   if (each > 60) return undefined;
-  const bits = count * rounded <= room ? rounded : each;
-  if (count * bits > room) return undefined;
-  return Array.from({ length: count }, () => bits);
+  if (count * rounded <= room) return Array.from({ length: count }, () => rounded);
+  // Exactly `needed` bits (at least 33 per prime), the larger primes first.
+  const total = Math.max(needed, count * MIN_DATA_BITS);
+  if (total > room) return undefined;
+  const base = Math.floor(total / count);
+  return Array.from({ length: count }, (_, i) => base + (i < total - base * count ? 1 : 0));
 }
 
 /**
