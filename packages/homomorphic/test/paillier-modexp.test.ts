@@ -2,6 +2,7 @@
 // BigInt modPow, and Paillier decryption through both.
 import { isUnseenError, nodeCrypto } from '@unseen/core';
 import {
+  bitLength,
   generatePaillierKeys,
   generatePrime,
   modPow,
@@ -11,7 +12,7 @@ import {
 } from '@unseen/homomorphic';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { SecretExponentPow } from '../src/paillier/modexp.js';
+import { SecretExponentPow, selfCheckKeys } from '../src/paillier/modexp.js';
 import vector from './vectors/safe-primes-2048.json' with { type: 'json' };
 
 const p1024 = BigInt(`0x${vector.p}`);
@@ -75,7 +76,8 @@ describe('SecretExponentPow', () => {
         { numRuns: size === '2048' ? 40 : 15 },
       );
       // Powers that are 1 (x^p has order dividing p - 1): refused by OpenSSL unblinded, so
-      // computed blinded, still by OpenSSL (no BigInt fallback); non-units fall back.
+      // computed blinded, still by OpenSSL (no BigInt fallback); non-units too (their powers
+      // are 0 mod m but 1 mod the factor k that OpenSSL's modulus has on top of m).
       const one = modPow(randomBelow(m - 2n) + 2n, p, m);
       for (const pow of [
         new SecretExponentPow(m, p - 1n),
@@ -85,9 +87,9 @@ describe('SecretExponentPow', () => {
         expect(pow.pow(m - one)).toBe(1n);
         expect(pow.pow(0n)).toBe(0n);
         expect(pow.pow(1n)).toBe(1n);
-        expect(pow.fallbacks).toBe(0);
         expect(pow.pow(3n * p)).toBe(0n);
-        expect(pow.fallbacks).toBe(1);
+        expect(pow.pow(m - p)).toBe(0n);
+        expect(pow.fallbacks).toBe(0);
       }
     }, 120_000);
   }
@@ -103,6 +105,77 @@ describe('SecretExponentPow', () => {
       { numRuns: 6 },
     );
   }, 120_000);
+
+  it('hands OpenSSL a multiple of the modulus with a small factor, not the modulus itself', () => {
+    // DH_check runs Miller-Rabin (a variable-time exponentiation) on the "prime" unless trial
+    // division finds a small factor: a proper multiple k m (or k (2^s + 1) m) has one.
+    const rand = (bits: number) => randomBits(bits) | (1n << BigInt(bits - 1)) | 1n;
+    const cases: { m: bigint; k: bigint; e: bigint; padded: boolean }[] = [
+      { m: p1024 * p1024, k: 3n, e: p1024 - 1n, padded: true }, // 2048 bits: k m needs a limb more
+      { m: p1536 * p1536, k: 3n, e: p1536 - 1n, padded: true },
+      { m: (p1024 * q1024) ** 2n, k: 3n, e: rand(4200), padded: true },
+      // k m fits in m's limbs when m leaves bits free: M = k m
+      { m: rand(3068) * 3n + 2n, k: 0n, e: rand(1000), padded: false },
+      { m: 3n * p1024 * p1024, k: 5n, e: p1024 - 1n, padded: true }, // 3 | m: k = 5
+      { m: 15n * p1024 * p1024, k: 7n, e: p1024 - 1n, padded: true },
+    ];
+    for (const c of cases) {
+      if (c.k === 0n) c.k = [3n, 5n, 7n].find((k) => c.m % k !== 0n)!;
+      const pow = new SecretExponentPow(c.m, c.e);
+      expect(pow.backend).toBe('openssl');
+      const big = pow.opensslModulus!;
+      expect(big % c.m).toBe(0n);
+      expect(big).not.toBe(c.m);
+      expect(big % c.k).toBe(0n);
+      expect(c.m % c.k).not.toBe(0n);
+      // Whole 512-bit blocks (OpenSSL's fastest Montgomery code) or no more limbs than m.
+      const limbs = (x: bigint) => Math.ceil(bitLength(x) / 64);
+      if (c.padded) expect(limbs(big) % 8).toBe(0);
+      else expect(big).toBe(c.k * c.m);
+      expect(limbs(big)).toBeLessThanOrEqual(limbs(c.m) + 8);
+      expect(new SecretExponentPow(c.m, c.e, { backend: 'bigint' }).opensslModulus).toBe(undefined);
+      for (const base of [2n, c.m - 1n, c.m - 2n, randomBelow(c.m), c.m / c.k, p1024]) {
+        expectSame(pow, c.e, base);
+        expectSame(new SecretExponentPow(c.m, c.e, { blind: false }), c.e, base);
+      }
+    }
+  }, 60_000);
+
+  it('self-checks per size: no modulus is kept', () => {
+    const before = new Set(selfCheckKeys());
+    const p2 = p1024 * p1024;
+    const q2 = q1024 * q1024;
+    expect(bitLength(p2)).toBe(bitLength(q2));
+    new SecretExponentPow(p2, p1024 - 1n);
+    const afterP = selfCheckKeys();
+    new SecretExponentPow(q2, q1024 - 1n);
+    new SecretExponentPow(q2, q1024 - 3n);
+    // Same size (bits of m, k, exponent bytes): one entry serves both secret moduli.
+    expect(selfCheckKeys()).toEqual(afterP);
+    expect(afterP).toContain(`${bitLength(p2)}:3:${Math.ceil(bitLength(p1024 - 1n) / 8)}`);
+    for (const key of selfCheckKeys()) expect(key).toMatch(/^\d{3,5}:\d{1,2}:\d{1,4}$/);
+    expect(selfCheckKeys().length).toBeLessThanOrEqual(before.size + 1);
+  });
+
+  it('falls back to BigInt only where a power is 1 and no blinding unit exists', () => {
+    // m = p^2 t, 2527 or 2528 bits: OpenSSL's modulus is 3 m. e = p (p - 1) (t - 1), a multiple
+    // of lambda(m): every unit's power is 1 mod 3m (the lifted bases are 1 mod 3), refused by
+    // OpenSSL, so no blinding unit can be made: BigInt when blinding is asked for, and BigInt
+    // for each unit without.
+    const t = generatePrime(480);
+    const m = p1024 * p1024 * t;
+    const e = p1024 * (p1024 - 1n) * (t - 1n);
+    expect(new SecretExponentPow(m, p1024).opensslModulus).toBe(3n * m);
+    expect(new SecretExponentPow(m, e).backend).toBe('bigint');
+    const pow = new SecretExponentPow(m, e, { blind: false });
+    expect(pow.backend).toBe('openssl');
+    expectSame(pow, e, 5n * p1024); // a non-unit: its power is not 1, OpenSSL computes it
+    expect(pow.fallbacks).toBe(0);
+    expect(pow.pow(12345n)).toBe(1n);
+    expect(pow.fallbacks).toBe(1);
+    expect(pow.pow(m - 2n)).toBe(1n);
+    expect(pow.fallbacks).toBe(2);
+  });
 
   it('handles small, zero and padded exponents', () => {
     const m = p1024 * p1024;
@@ -121,6 +194,8 @@ describe('SecretExponentPow', () => {
       [1n, 5n],
       [101n, 7n],
       [(1n << 10_008n) + 1n, 65537n],
+      // every candidate factor 3..47 divides m: no small factor to give OpenSSL
+      [307444891294245705n * p1024, 65537n],
     ];
     for (const [m, e] of cases) {
       const pow = new SecretExponentPow(m, e);

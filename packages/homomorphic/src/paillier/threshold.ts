@@ -417,8 +417,10 @@ export class ThresholdKeyShare {
     const ci2 = (value * value) % n2;
     // The mask r is as secret as s_i (z = r + e Delta s_i): constant time too. Not blinded: a
     // fresh r on two bases, c^4 and v, whose r-th powers are 1 or -1 only for c of small order,
-    // which no one finds without factoring n (c = +-1 gives c^4 = 1: the blinded path).
-    const r = randomBits(key.proofMaskBits);
+    // which no one finds without factoring n (c = +-1 gives c^4 = 1: the blinded path). The top
+    // bit is set: OpenSSL's time follows the exponent's bit length, and r in [2^(B-1), 2^B)
+    // still hides e Delta s_i < 2^(B-128) statistically.
+    const r = randomBits(key.proofMaskBits) | (1n << BigInt(key.proofMaskBits - 1));
     const mask = new SecretExponentPow(n2, r, { blind: false });
     const a = mask.pow(c4);
     const b = mask.pow(key.v);
