@@ -82,6 +82,27 @@ export function signRequest(
   };
 }
 
+/**
+ * The signature fields of {@link signRequest} as a query string (without `?`), for a client that
+ * cannot set headers: a browser's `WebSocket` opening a job relay, the one route that accepts
+ * them. The signature covers `req.path`, which carries no query of its own. The fields are
+ * single-use (the nonce) and expire with the timestamp window, so a URL seen in a log cannot
+ * open another connection.
+ * @example
+ * ```ts
+ * const path = `/v1/jobs/${jobId}/relay`;
+ * const q = signRequestQuery(me, { method: 'GET', path, body: new Uint8Array(0), audience });
+ * const ws = new WebSocket(`ws://127.0.0.1:7700${path}?${q}`);
+ * ```
+ */
+export function signRequestQuery(
+  signer: Identity,
+  req: RequestToSign,
+  now: number = Date.now(),
+): string {
+  return new URLSearchParams(signRequest(signer, req, now)).toString();
+}
+
 /** Remembers nonces for as long as their timestamps are acceptable. */
 export interface ReplayGuard {
   /** Accepted |now - timestamp| in ms. */

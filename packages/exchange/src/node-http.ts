@@ -104,7 +104,12 @@ function answer(
   bytes: Uint8Array,
 ): void {
   if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { ...headers, 'content-length': String(bytes.length) });
+  // A 204 (a CORS preflight) or 304 has no body and no Content-Length (RFC 9110, 8.6).
+  const bodyless = status === 204 || status === 304;
+  res.writeHead(
+    status,
+    bodyless ? headers : { ...headers, 'content-length': String(bytes.length) },
+  );
   res.end(bytes);
   if (!req.readableEnded) discard(req);
 }
@@ -212,10 +217,24 @@ export interface ExchangeServerOptions extends ServiceOptions {
   sweepIntervalMs?: number;
   /** Largest relay frame payload (default 64 MiB). */
   maxRelayPayloadBytes?: number;
-  /** Relay bytes held for the parties of one job that have not connected yet (default 64 MiB). */
+  /**
+   * Undelivered relay bytes held for one job (default 64 MiB): queued for parties not connected
+   * yet, and sent to connected parties that have not read them yet.
+   */
   maxRelayQueuedBytes?: number;
-  /** Relay bytes held for parties not connected yet, all jobs together (default 256 MiB). */
+  /** Undelivered relay bytes held across all jobs, counted likewise (default 256 MiB). */
   maxRelayTotalQueuedBytes?: number;
+  /**
+   * Unread bytes of one relay connection above which the relay stops reading from the parties
+   * sending to it, until it has read half (default 1 MiB, or half of `maxRelayQueuedBytes` if
+   * that is smaller).
+   */
+  relayHighWaterBytes?: number;
+  /**
+   * How long a relay connection may stay above its high-water mark without reading, ms
+   * (default 30,000); then it is disconnected with `ERR_TIMEOUT`.
+   */
+  relayStallTimeoutMs?: number;
 }
 
 /** A running exchange server. */
@@ -249,6 +268,12 @@ export async function startExchangeServer(options: ExchangeServerOptions): Promi
     ...(options.maxRelayTotalQueuedBytes === undefined
       ? {}
       : { maxTotalQueuedBytes: options.maxRelayTotalQueuedBytes }),
+    ...(options.relayHighWaterBytes === undefined
+      ? {}
+      : { highWaterBytes: options.relayHighWaterBytes }),
+    ...(options.relayStallTimeoutMs === undefined
+      ? {}
+      : { stallTimeoutMs: options.relayStallTimeoutMs }),
   });
   const server = createServer(
     { requestTimeout: 60_000, headersTimeout: 40_000, maxHeaderSize: 16 * 1024 },

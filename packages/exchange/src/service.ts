@@ -22,7 +22,7 @@
  * @module
  */
 import { aint, UnseenError } from '@unseen/core';
-import { type ReplayGuard, StoreReplayGuard, verifyRequest } from './auth.js';
+import { AUTH_HEADERS, type ReplayGuard, StoreReplayGuard, verifyRequest } from './auth.js';
 import type { Exchange } from './exchange.js';
 import { errorResponse, json, parseJson, readBody } from './http.js';
 import { JOB_STATES, type JobState, type PartyRecord } from './job.js';
@@ -40,7 +40,17 @@ export interface ServiceOptions {
   replayGuard?: ReplayGuard;
   /** Called with unexpected errors (500s); defaults to console.error. */
   onError?: (e: unknown) => void;
+  /**
+   * Origins of browser apps that may call the API from another origin (CORS), e.g.
+   * `['https://app.example']`, or `['*']` for any (default: none, so browsers allow only pages
+   * served from the exchange's own origin). Requests are authenticated by their signatures,
+   * never by cookies, so an allowed origin gains nothing that its users' keys do not give it.
+   */
+  corsOrigins?: readonly string[];
 }
+
+/** Headers a signed request carries, for CORS preflights. */
+const CORS_REQUEST_HEADERS = ['content-type', ...Object.values(AUTH_HEADERS)].join(', ');
 
 type Handler = (ctx: {
   actor: PartyRecord;
@@ -215,6 +225,13 @@ export function createFetchHandler(
   const onError =
     options.onError ?? ((e: unknown) => console.error('unseen exchange: unexpected error', e));
   const table = routes(ex);
+  const cors = new Set(options.corsOrigins ?? []);
+  /** The Access-Control-Allow-Origin for a request's Origin, if it is allowed. */
+  const allowOrigin = (req: Request): string | undefined => {
+    const origin = req.headers.get('origin');
+    if (origin === null || cors.size === 0) return undefined;
+    return cors.has('*') ? '*' : cors.has(origin) ? origin : undefined;
+  };
 
   const handle = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
@@ -238,6 +255,29 @@ export function createFetchHandler(
   };
 
   return async (req) => {
+    const origin = allowOrigin(req);
+    if (origin !== undefined && req.method === 'OPTIONS') {
+      // A CORS preflight (Fetch standard, "CORS protocol").
+      return new Response(null, {
+        status: 204,
+        headers: {
+          'access-control-allow-origin': origin,
+          'access-control-allow-methods': 'GET, POST, DELETE',
+          'access-control-allow-headers': CORS_REQUEST_HEADERS,
+          'access-control-max-age': '600',
+          vary: 'origin',
+        },
+      });
+    }
+    const res = await answer(req);
+    if (origin !== undefined) {
+      res.headers.set('access-control-allow-origin', origin);
+      res.headers.append('vary', 'origin');
+    }
+    return res;
+  };
+
+  async function answer(req: Request): Promise<Response> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -254,5 +294,5 @@ export function createFetchHandler(
     } finally {
       clearTimeout(timer);
     }
-  };
+  }
 }

@@ -230,6 +230,7 @@ describe('relay service', () => {
     const port = (wss.address() as { port: number }).port;
     const view = await newJob();
     wss.on('connection', (ws) => {
+      ws.send(JSON.stringify({ type: 'ready' }));
       ws.send(
         encodeRelayFrame(
           Identity.generate('provider', 'forger'),

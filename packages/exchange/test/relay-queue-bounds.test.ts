@@ -111,6 +111,7 @@ describe('relay queue bounds', () => {
     await sendToProvider(socks[2]!, views[2]!.job.id, 1);
     expect(await socks[2]!.closed).toBe(4413);
     expect(socks[2]!.texts).toEqual([
+      { type: 'ready' },
       {
         type: 'error',
         error: expect.objectContaining({
@@ -171,6 +172,7 @@ describe('relay queue bounds', () => {
     await sendToProvider(c, view.job.id, 2); // 2 x 30,044 > 40,000
     expect(await c.closed).toBe(4413);
     expect(c.texts).toEqual([
+      { type: 'ready' },
       {
         type: 'error',
         error: expect.objectContaining({ details: { scope: 'job', max: PER_JOB } }),
@@ -180,14 +182,18 @@ describe('relay queue bounds', () => {
     await until(() => server.relay.queuedBytes === 0, 'the queue freed');
   });
 
-  it('frames to a connected party are forwarded, not queued, and do not count', async () => {
+  it('frames to a connected party are forwarded, not queued, and count only until it reads them', async () => {
     const view = await newJob();
     const [c, pr] = await Promise.all([
       rawRelay(p.ids.consumer, view.job.id),
       rawRelay(p.ids.provider, view.job.id),
     ]);
-    for (let seq = 1; seq <= 6; seq++) await sendToProvider(c, view.job.id, seq);
-    await until(() => pr.frames.length === 6, 'six frames');
+    // Six frames, 180 KB in all, through a job bound of 40 KB: each is freed once read.
+    for (let seq = 1; seq <= 6; seq++) {
+      await sendToProvider(c, view.job.id, seq);
+      await until(() => pr.frames.length === seq, `frame ${seq}`);
+      await until(() => server.relay.bufferedBytes === 0, 'the frame written out');
+    }
     expect(server.relay.queuedBytes).toBe(0);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
     c.ws.close();

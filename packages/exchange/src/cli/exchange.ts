@@ -20,7 +20,7 @@ import { installedRunners } from './parties.js';
 export async function exchange(cmd: string | undefined, argv: string[]): Promise<void> {
   if (cmd !== 'serve')
     throw new UsageError(
-      'unseen exchange serve (--store FILE|postgres://... | --db FILE) --key FILE [--operator FILE]... [--shared] [--host H] [--port P] [--max-body BYTES] [--relay-queue BYTES] [--relay-total-queue BYTES]',
+      'unseen exchange serve (--store FILE|postgres://... | --db FILE) --key FILE [--operator FILE]... [--shared] [--host H] [--port P] [--max-body BYTES] [--cors-origin ORIGIN]... [--relay-queue BYTES] [--relay-total-queue BYTES] [--relay-high-water BYTES] [--relay-stall-timeout DURATION]',
     );
   const { values } = options(argv, {
     db: { type: 'string' },
@@ -35,6 +35,9 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     'max-body': { type: 'string', default: '1048576' },
     'relay-queue': { type: 'string' },
     'relay-total-queue': { type: 'string' },
+    'relay-high-water': { type: 'string' },
+    'relay-stall-timeout': { type: 'string' },
+    'cors-origin': { type: 'string', multiple: true, default: [] },
     json: { type: 'boolean', default: false },
   });
   const keyPath = required(values.key, 'key');
@@ -70,13 +73,21 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     host: values.host,
     port: num(values.port, 'port')!,
     maxBodyBytes: num(values['max-body'], 'max-body')!,
-    // Undelivered relay frames kept in memory: per job, and across all jobs.
+    ...(values['cors-origin'].length === 0 ? {} : { corsOrigins: values['cors-origin'] }),
+    // Undelivered relay frames kept in memory (queued for absent parties, unread by connected
+    // ones): per job, and across all jobs; backpressure and the slow-reader timeout.
     ...(values['relay-queue'] === undefined
       ? {}
       : { maxRelayQueuedBytes: num(values['relay-queue'], 'relay-queue')! }),
     ...(values['relay-total-queue'] === undefined
       ? {}
       : { maxRelayTotalQueuedBytes: num(values['relay-total-queue'], 'relay-total-queue')! }),
+    ...(values['relay-high-water'] === undefined
+      ? {}
+      : { relayHighWaterBytes: num(values['relay-high-water'], 'relay-high-water')! }),
+    ...(values['relay-stall-timeout'] === undefined
+      ? {}
+      : { relayStallTimeoutMs: parseDuration(values['relay-stall-timeout']) }),
   });
   print(
     values.json,

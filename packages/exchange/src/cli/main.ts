@@ -18,7 +18,8 @@ const HELP = `unseen: a data exchange where data is usable but not visible, cont
   unseen keys generate --role exchange|provider|consumer|operator --name N --out FILE
   unseen keys public --key FILE
   unseen exchange serve --store FILE|postgres://... --key FILE [--operator PUBFILE]... [--shared] [--host H] [--port P]
-      [--max-body BYTES] [--relay-queue BYTES] [--relay-total-queue BYTES]
+      [--max-body BYTES] [--cors-origin ORIGIN]... [--relay-queue BYTES] [--relay-total-queue BYTES]
+      [--relay-high-water BYTES] [--relay-stall-timeout DURATION]
   unseen party add|list --url URL --key OPERATOR-KEY [--identity PUBFILE]
   unseen asset register|list --url URL --key PROVIDER-KEY --asset FILE.csv --offer C1,C2 [--classification C]
   unseen policy set|revoke|list --url URL --key KEY --asset ID --consumer KEYID --allow C1,C2 [--budget EPS] [--quota N]

@@ -109,9 +109,23 @@ export async function openAsset(
   computations: Computation[] = ['aggregate.count', 'psi.cardinality'],
 ): Promise<void> {
   await p.ex.registerAsset(p.actors.provider, assetDefinition(assetId));
-  await p.ex.setPolicy(p.actors.provider, {
+  await openPolicy(p, assetId, p.ids.consumer.keyId, computations);
+}
+
+/**
+ * Lets `consumer` run `computations` on `assetId` (owned by `owner`, default the provider)
+ * without budget, quota or cohort limits, for an hour.
+ */
+export async function openPolicy(
+  p: InProcess,
+  assetId: string,
+  consumer: string,
+  computations: Computation[],
+  owner: PartyRecord = p.actors.provider,
+): Promise<void> {
+  await p.ex.setPolicy(owner, {
     assetId,
-    consumer: p.ids.consumer.keyId,
+    consumer,
     computations,
     minCohort: 1,
     budget: null,
