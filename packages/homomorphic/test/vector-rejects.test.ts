@@ -9,6 +9,8 @@ import {
 } from '@unseen/homomorphic';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONTRIBUTION_HEADER_BYTES, decodeVectorParams } from '../src/seal/params.js';
+import { planeLayout } from '../src/seal/wire.js';
 import { codeOf } from './helpers.js';
 
 let holder: KeyHolder<'bfv'>;
@@ -195,6 +197,55 @@ describe('aggregator input validation', () => {
       { numRuns: 150 },
     );
   });
+
+  it('hostile sums (c1 = 0, all zero, random words) get typed errors or a decryption, never a raw SEAL exception', async () => {
+    for (const scheme of ['ckks', 'bfv'] as const) {
+      const h = await createKeyHolder({ scheme, length: 5000, maxContributions: 4 });
+      try {
+        const p = decodeVectorParams(h.publicParams);
+        const agg = await Aggregator.create(h.publicParams);
+        agg.add(
+          await encryptContribution(
+            h.publicParams,
+            (scheme === 'ckks'
+              ? new Float64Array(5000).fill(0.25)
+              : new BigInt64Array(5000).fill(3n)) as never,
+          ),
+        );
+        const sum = agg.result();
+        const { count, primes } = planeLayout(p);
+        const n = p.polyModulusDegree;
+        const zeroC1 = sum.slice();
+        for (const plane of primes) {
+          for (const [off, width] of [
+            [plane.lo, 4],
+            [plane.hi32, 4],
+            [plane.hi16, 2],
+            [plane.hi8, 1],
+          ] as const) {
+            if (off < 0) continue;
+            for (let poly = 1; poly < count / n; poly += 2) {
+              const at = CONTRIBUTION_HEADER_BYTES + off + poly * n * width;
+              zeroC1.fill(0, at, at + n * width);
+            }
+          }
+        }
+        const zero = sum.slice();
+        zero.fill(0, CONTRIBUTION_HEADER_BYTES);
+        const random = sum.slice();
+        crypto.getRandomValues(random.subarray(CONTRIBUTION_HEADER_BYTES, 60_000));
+        for (const hostile of [zeroC1, zero, random]) {
+          try {
+            await h.decrypt(hostile);
+          } catch (e) {
+            expect(isUnseenError(e), `${scheme}: ${String(e)}`).toBe(true);
+          }
+        }
+      } finally {
+        h.dispose();
+      }
+    }
+  }, 60_000);
 
   it('rejects malformed public parameters', async () => {
     const p = holder.publicParams;

@@ -495,39 +495,11 @@ export class SealSession {
         } catch (e) {
           throw wrap(e, 'SEAL rejected a ciphertext');
         }
-        if (bfv) budget = Math.min(budget, dec.invariantNoiseBudget(ct) as number);
-        const from = i * this.valuesPerCiphertext;
-        const take = Math.min(this.slots, length - from);
-        if (bfv) {
-          dec.decrypt(ct, pt);
-          const v = this.#encoder.decodeBigInt(pt, true) as BigInt64Array;
-          (out as BigInt64Array).set(v.subarray(0, take), from);
-          continue;
+        try {
+          budget = Math.min(budget, this.#decryptOne(ct, pt, i, length, scale, out, unit, flood));
+        } catch (e) {
+          throw wrap(e, 'SEAL decryption'); // e.g. a transparent ciphertext (c1 = 0)
         }
-        // CKKS: ct encrypts m + e = a + i b (plus error). With flooding, the noise g = g_re +
-        // X^(N/2) g_im joins the exact plaintext before anything is decoded:
-        // ct2 = -X^(N/2) (ct + g_re) + g_im encrypts -X^(N/2) (m + e + g), whose real parts are
-        // b's, and X^(N/2) ct2 encrypts m + e + g, whose real parts are a's.
-        const noise = flood?.(this.valuesPerCiphertext);
-        if (noise !== undefined) {
-          this.#encoder.encode(noise.subarray(0, this.slots), scale, pt);
-          this.#evaluator.addPlain(ct, pt, ct);
-        }
-        this.#evaluator.multiplyPlain(ct, unit!.minus, ct);
-        if (noise !== undefined) {
-          this.#encoder.encode(noise.subarray(this.slots), scale, pt);
-          this.#evaluator.addPlain(ct, pt, ct);
-        }
-        const rest = Math.min(this.slots, length - from - this.slots);
-        if (rest > 0) {
-          dec.decrypt(ct, pt);
-          const w = this.#encoder.decode(pt) as Float64Array;
-          (out as Float64Array).set(w.subarray(0, rest), from + this.slots);
-        }
-        this.#evaluator.multiplyPlain(ct, unit!.plus, ct);
-        dec.decrypt(ct, pt);
-        const v = this.#encoder.decode(pt) as Float64Array;
-        (out as Float64Array).set(v.subarray(0, take), from);
       }
     } finally {
       ct.delete();
@@ -540,6 +512,58 @@ export class SealSession {
       );
     }
     return { values: out, noiseBudget: budget };
+  }
+
+  /**
+   * Decrypts the loaded ciphertext `i` into `out`; returns its BFV noise budget (Infinity for
+   * CKKS).
+   */
+  #decryptOne(
+    ct: SealObject,
+    pt: SealObject,
+    i: number,
+    length: number,
+    scale: number,
+    out: Float64Array | BigInt64Array,
+    unit: { plus: SealObject; minus: SealObject } | undefined,
+    flood: ((count: number) => Float64Array) | undefined,
+  ): number {
+    const dec = this.#decryptor!;
+    const bfv = this.params.scheme === 'bfv';
+    const budget = bfv ? (dec.invariantNoiseBudget(ct) as number) : Number.POSITIVE_INFINITY;
+    const from = i * this.valuesPerCiphertext;
+    const take = Math.min(this.slots, length - from);
+    if (bfv) {
+      dec.decrypt(ct, pt);
+      const v = this.#encoder.decodeBigInt(pt, true) as BigInt64Array;
+      (out as BigInt64Array).set(v.subarray(0, take), from);
+      return budget;
+    }
+    // CKKS: ct encrypts m + e = a + i b (plus error). With flooding, the noise g = g_re +
+    // X^(N/2) g_im joins the exact plaintext before anything is decoded:
+    // ct2 = -X^(N/2) (ct + g_re) + g_im encrypts -X^(N/2) (m + e + g), whose real parts are
+    // b's, and X^(N/2) ct2 encrypts m + e + g, whose real parts are a's.
+    const noise = flood?.(this.valuesPerCiphertext);
+    if (noise !== undefined) {
+      this.#encoder.encode(noise.subarray(0, this.slots), scale, pt);
+      this.#evaluator.addPlain(ct, pt, ct);
+    }
+    this.#evaluator.multiplyPlain(ct, unit!.minus, ct);
+    if (noise !== undefined) {
+      this.#encoder.encode(noise.subarray(this.slots), scale, pt);
+      this.#evaluator.addPlain(ct, pt, ct);
+    }
+    const rest = Math.min(this.slots, length - from - this.slots);
+    if (rest > 0) {
+      dec.decrypt(ct, pt);
+      const w = this.#encoder.decode(pt) as Float64Array;
+      (out as Float64Array).set(w.subarray(0, rest), from + this.slots);
+    }
+    this.#evaluator.multiplyPlain(ct, unit!.plus, ct);
+    dec.decrypt(ct, pt);
+    const v = this.#encoder.decode(pt) as Float64Array;
+    (out as Float64Array).set(v.subarray(0, take), from);
+    return budget;
   }
 
   /**
