@@ -56,14 +56,25 @@ export function webWorkerFactory(options: PoolOptions = {}): WorkerFactory | und
         die(`error: ${e.message || 'worker script failed to load or threw'}`, e.error);
       });
       worker.addEventListener('messageerror', () => die('message could not be deserialized'));
-      const api = wrap<WorkerApi>(worker);
+      const remote = wrap<WorkerApi>(worker);
+      let api = remote;
       if (locks !== undefined) {
         const name = `@unseen/workers/${session}/${counter++}`;
         // Resolves once the worker holds its life lock; our request is granted when it dies.
-        api
-          .hold(name)
-          .then(() => locks.request(name, () => die('the worker ended')))
-          .catch(() => {});
+        const held = remote.hold(name);
+        held.then(() => locks.request(name, () => die('the worker ended'))).catch(() => {});
+        // No call reaches the worker before it holds the lock (and before our request for it
+        // is made: the then above runs first). A task that ends the worker at once, before its
+        // lock was granted, would otherwise leave nothing to tell the pool (self.close() fires
+        // no event): the call would only time out.
+        const call = remote.call;
+        api = {
+          hold: remote.hold,
+          call: async (...args: Parameters<WorkerApi['call']>) => {
+            await held;
+            return call(...args);
+          },
+        } as unknown as typeof remote;
       }
       const handle: WorkerHandle = {
         api,
