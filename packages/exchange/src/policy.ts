@@ -289,11 +289,15 @@ export function decide(
   }
   let epsilonMicros = 0;
   let deltaFemtos = 0;
-  if (policy.budget !== null) {
+  // A budget or a per-job maximum (each alone, or both) makes the job state its privacy; the
+  // maximum holds with or without a budget.
+  if (policy.budget !== null || policy.maxEpsilonPerJob !== null) {
     if (request.privacy === null) {
       throw denied(
         'privacy-required',
-        `asset ${asset.id} is privacy-budgeted: the job must state epsilon`,
+        policy.budget !== null
+          ? `asset ${asset.id} is privacy-budgeted: the job must state epsilon`
+          : `asset ${asset.id} limits epsilon per job: the job must state epsilon`,
         at,
       );
     }

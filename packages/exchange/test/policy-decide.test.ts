@@ -141,6 +141,21 @@ describe('policy decisions', () => {
     expect(train('0.002')).toBe('admitted');
   });
 
+  it('holds the per-job epsilon maximum on a policy without a budget too', () => {
+    const p = { ...policy, budget: null, quota: null, maxEpsilonPerJob: 0.5 };
+    expect(reason(() => decide(job({ privacy: null }), asset, p, fresh, NOW))).toBe(
+      'ERR_POLICY_DENIED:privacy-required',
+    );
+    expect(
+      reason(() => decide(job({ privacy: { epsilon: 0.6, delta: 0 } }), asset, p, fresh, NOW)),
+    ).toBe('ERR_POLICY_DENIED:epsilon-above-job-maximum');
+    const s = decide(job({ privacy: { epsilon: 0.5, delta: 0 } }), asset, p, fresh, NOW);
+    expect(s.epsilonMicros).toBe(500_000);
+    // Neither a budget nor a maximum: the job need not state privacy.
+    const open = { ...p, maxEpsilonPerJob: null };
+    expect(reason(() => decide(job({ privacy: null }), asset, open, fresh, NOW))).toBe('admitted');
+  });
+
   it('spends exactly the budget: ten jobs of 0.1 fit in 1.0, an eleventh does not', () => {
     const p = { ...policy, budget: { epsilon: 1, delta: 0 }, quota: null, maxEpsilonPerJob: null };
     let usage = { ...fresh };

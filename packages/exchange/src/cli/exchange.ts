@@ -20,7 +20,7 @@ import { installedRunners } from './parties.js';
 export async function exchange(cmd: string | undefined, argv: string[]): Promise<void> {
   if (cmd !== 'serve')
     throw new UsageError(
-      'unseen exchange serve (--store FILE|postgres://... | --db FILE) --key FILE [--operator FILE]... [--shared] [--host H] [--port P] [--max-body BYTES] [--cors-origin ORIGIN]... [--relay-queue BYTES] [--relay-total-queue BYTES] [--relay-high-water BYTES] [--relay-stall-timeout DURATION]',
+      'unseen exchange serve (--store FILE|postgres://... | --db FILE) --key FILE [--operator FILE]... [--shared] [--host H] [--port P] [--max-body BYTES] [--cors-origin ORIGIN]... [--relay-queue BYTES] [--relay-total-queue BYTES] [--relay-high-water BYTES] [--relay-stall-timeout DURATION] [--failure-grace DURATION]',
     );
   const { values } = options(argv, {
     db: { type: 'string' },
@@ -32,6 +32,7 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     host: { type: 'string', default: '127.0.0.1' },
     port: { type: 'string', default: '7700' },
     'job-timeout': { type: 'string', default: '10m' },
+    'failure-grace': { type: 'string', default: '5s' },
     'max-body': { type: 'string', default: '1048576' },
     'relay-queue': { type: 'string' },
     'relay-total-queue': { type: 'string' },
@@ -64,6 +65,9 @@ export async function exchange(cmd: string | undefined, argv: string[]): Promise
     // now may be theirs. The jobs of a process that died fail at their deadline instead.
     recoverRunningJobs: !values.shared,
     jobTimeoutMs: parseDuration(values['job-timeout']),
+    // After a party reports failure, how long the others have to add their reports to the
+    // receipt before the job ends without them.
+    failureGraceMs: parseDuration(values['failure-grace']),
     validateParams: (c, p, n, privacy) => {
       if (runners.has(c)) runners.get(c).validateParams(c, p, n, privacy);
     },

@@ -19,7 +19,7 @@ const HELP = `unseen: a data exchange where data is usable but not visible, cont
   unseen keys public --key FILE
   unseen exchange serve --store FILE|postgres://... --key FILE [--operator PUBFILE]... [--shared] [--host H] [--port P]
       [--max-body BYTES] [--cors-origin ORIGIN]... [--relay-queue BYTES] [--relay-total-queue BYTES]
-      [--relay-high-water BYTES] [--relay-stall-timeout DURATION]
+      [--relay-high-water BYTES] [--relay-stall-timeout DURATION] [--failure-grace DURATION]
   unseen party add|list --url URL --key OPERATOR-KEY [--identity PUBFILE]
   unseen asset register|list --url URL --key PROVIDER-KEY --asset FILE.csv --offer C1,C2 [--classification C]
   unseen policy set|revoke|list --url URL --key KEY --asset ID --consumer KEYID --allow C1,C2 [--budget EPS] [--quota N]
