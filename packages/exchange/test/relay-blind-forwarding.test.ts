@@ -13,7 +13,6 @@ import {
   type JobView,
   RELAY_OVERHEAD,
   signRequest,
-  startExchangeServer,
   verifyRelayFrame,
   webSocketChannel,
 } from '@unseen/exchange';
@@ -22,9 +21,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import {
   type InProcess,
-  inProcessExchange,
-  openAsset,
+  type RelayBench,
   rawRelaySocket,
+  relayBench,
 } from './helpers/inprocess.js';
 
 let p: InProcess;
@@ -32,26 +31,15 @@ let server: ExchangeServer;
 let consumer: ExchangeClient;
 let provider: ExchangeClient;
 
-beforeAll(async () => {
-  p = await inProcessExchange();
-  server = await startExchangeServer({ exchange: p.ex });
-  await openAsset(p, 'claims', ['aggregate.count']);
-  consumer = await ExchangeClient.connect(server.url, p.ids.consumer);
-  provider = await ExchangeClient.connect(server.url, p.ids.provider);
-});
-afterAll(async () => {
-  await server.close();
-  await p.close();
-});
+let bench: RelayBench;
 
-const newJob = (): Promise<JobView> =>
-  consumer.requestJob({
-    computation: 'aggregate.count',
-    assets: ['claims'],
-    params: {},
-    cohort: 0,
-    privacy: null,
-  });
+beforeAll(async () => {
+  bench = await relayBench();
+  ({ p, server, consumer, provider } = bench);
+});
+afterAll(() => bench?.close());
+
+const newJob = (): Promise<JobView> => bench.newJob();
 
 /** A raw, authenticated WebSocket to a job's relay. */
 const rawRelay = (id: Identity, jobId: string) => rawRelaySocket(p, server.url, id, jobId);

@@ -7,21 +7,19 @@
  */
 import {
   decodeRelayFrame,
-  ExchangeClient,
   type ExchangeServer,
   encodeRelayFrame,
   type Identity,
   type JobView,
   RELAY_OVERHEAD,
-  startExchangeServer,
 } from '@unseen/exchange';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import {
   type InProcess,
-  inProcessExchange,
-  openAsset,
+  type RelayBench,
   rawRelaySocket,
+  relayBench,
 } from './helpers/inprocess.js';
 
 const PER_JOB = 40_000;
@@ -31,31 +29,16 @@ const FRAME = PAYLOAD + RELAY_OVERHEAD;
 
 let p: InProcess;
 let server: ExchangeServer;
-let consumer: ExchangeClient;
+
+let bench: RelayBench;
 
 beforeAll(async () => {
-  p = await inProcessExchange();
-  server = await startExchangeServer({
-    exchange: p.ex,
-    maxRelayQueuedBytes: PER_JOB,
-    maxRelayTotalQueuedBytes: TOTAL,
-  });
-  await openAsset(p, 'claims', ['aggregate.count']);
-  consumer = await ExchangeClient.connect(server.url, p.ids.consumer);
+  bench = await relayBench({ maxRelayQueuedBytes: PER_JOB, maxRelayTotalQueuedBytes: TOTAL });
+  ({ p, server } = bench);
 });
-afterAll(async () => {
-  await server.close();
-  await p.close();
-});
+afterAll(() => bench?.close());
 
-const newJob = (): Promise<JobView> =>
-  consumer.requestJob({
-    computation: 'aggregate.count',
-    assets: ['claims'],
-    params: {},
-    cohort: 0,
-    privacy: null,
-  });
+const newJob = (): Promise<JobView> => bench.newJob();
 
 interface Raw {
   ws: WebSocket;

@@ -21,7 +21,13 @@ import {
 } from '@unseen/exchange';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { assetDefinition, inProcessExchange, openAsset, openPolicy } from './helpers/inprocess.js';
+import {
+  assetDefinition,
+  type InProcess,
+  openPolicy,
+  type RelayBench,
+  relayBench,
+} from './helpers/inprocess.js';
 import { startNetwork } from './helpers/network.js';
 
 const KiB = 1024;
@@ -112,35 +118,20 @@ describe('relay: a reader that stalls', () => {
   const STALL_MS = 1500;
   const PAYLOAD = 16 * KiB;
   const FRAME = PAYLOAD + RELAY_OVERHEAD;
-  let p: Awaited<ReturnType<typeof inProcessExchange>>;
+  let p: InProcess;
   let server: ExchangeServer;
   let consumer: ExchangeClient;
   let provider: ExchangeClient;
 
-  beforeAll(async () => {
-    p = await inProcessExchange();
-    server = await startExchangeServer({
-      exchange: p.ex,
-      relayHighWaterBytes: HIGH_WATER,
-      relayStallTimeoutMs: STALL_MS,
-    });
-    await openAsset(p, 'claims', ['aggregate.count']);
-    consumer = await ExchangeClient.connect(server.url, p.ids.consumer);
-    provider = await ExchangeClient.connect(server.url, p.ids.provider);
-  });
-  afterAll(async () => {
-    await server.close();
-    await p.close();
-  });
+  let bench: RelayBench;
 
-  const newJob = (): Promise<JobView> =>
-    consumer.requestJob({
-      computation: 'aggregate.count',
-      assets: ['claims'],
-      params: {},
-      cohort: 0,
-      privacy: null,
-    });
+  beforeAll(async () => {
+    bench = await relayBench({ relayHighWaterBytes: HIGH_WATER, relayStallTimeoutMs: STALL_MS });
+    ({ p, server, consumer, provider } = bench);
+  });
+  afterAll(() => bench?.close());
+
+  const newJob = (): Promise<JobView> => bench.newJob();
 
   it('pauses the sender at the high-water mark, disconnects the reader after the stall timeout, and tells the sender why', async () => {
     const slowJob = await newJob();
@@ -262,27 +253,24 @@ describe('relay: the hard bound with two senders', () => {
   // the job's bound: whichever sender's frame comes next finds it behind and over the bound.
   const PER_JOB = 128 * KiB;
   const PAYLOAD = 72 * KiB;
-  let p: Awaited<ReturnType<typeof inProcessExchange>>;
+  let p: InProcess;
   let server: ExchangeServer;
   const provider2 = Identity.generate('provider', 'insurer');
 
+  let bench: RelayBench;
+
   beforeAll(async () => {
-    p = await inProcessExchange();
-    server = await startExchangeServer({
-      exchange: p.ex,
+    bench = await relayBench({
       maxRelayQueuedBytes: PER_JOB,
       relayHighWaterBytes: HIGH_WATER,
       relayStallTimeoutMs: 60_000, // the bound, not the stall timeout, must act here
     });
-    await openAsset(p, 'claims', ['aggregate.count']);
+    ({ p, server } = bench);
     const actor2 = await p.ex.registerParty(p.actors.operator, provider2.public);
     await p.ex.registerAsset(actor2, assetDefinition('claims-2'));
     await openPolicy(p, 'claims-2', p.ids.consumer.keyId, ['aggregate.count'], actor2);
   });
-  afterAll(async () => {
-    await server.close();
-    await p.close();
-  });
+  afterAll(() => bench?.close());
 
   it("disconnects a reader that is behind when a frame for it would exceed the job's bound", async () => {
     const client = (id: Identity) => ExchangeClient.connect(server.url, id);

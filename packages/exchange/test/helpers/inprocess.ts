@@ -13,12 +13,17 @@ import {
   type Computation,
   commitRows,
   Exchange,
+  ExchangeClient,
+  type ExchangeServer,
+  type ExchangeServerOptions,
   type ExchangeStore,
   Identity,
+  type JobView,
   type PartyRecord,
   type Schema,
   signReport,
   signRequest,
+  startExchangeServer,
 } from '@unseen/exchange';
 import { WebSocket } from 'ws';
 
@@ -184,4 +189,47 @@ export async function runJobs(p: InProcess, n: number, assetId = 'claims'): Prom
       signReport(p.ids.consumer, reportFor(job, p.ids.consumer, 'consumer', status)),
     );
   }
+}
+
+/** An exchange in this process behind a real HTTP + WebSocket server, for the relay's tests. */
+export interface RelayBench {
+  p: InProcess;
+  server: ExchangeServer;
+  consumer: ExchangeClient;
+  provider: ExchangeClient;
+  /** A new aggregate.count job of the consumer on the provider's asset 'claims'. */
+  newJob(): Promise<JobView>;
+  close(): Promise<void>;
+}
+
+/**
+ * {@link inProcessExchange} with the asset 'claims' open to the consumer for aggregate.count, a
+ * server started with `options`, and clients of the consumer and the provider.
+ */
+export async function relayBench(
+  options: Omit<ExchangeServerOptions, 'exchange'> = {},
+): Promise<RelayBench> {
+  const p = await inProcessExchange();
+  const server = await startExchangeServer({ ...options, exchange: p.ex });
+  await openAsset(p, 'claims', ['aggregate.count']);
+  const consumer = await ExchangeClient.connect(server.url, p.ids.consumer);
+  const provider = await ExchangeClient.connect(server.url, p.ids.provider);
+  return {
+    p,
+    server,
+    consumer,
+    provider,
+    newJob: () =>
+      consumer.requestJob({
+        computation: 'aggregate.count',
+        assets: ['claims'],
+        params: {},
+        cohort: 0,
+        privacy: null,
+      }),
+    close: async () => {
+      await server.close();
+      await p.close();
+    },
+  };
 }
