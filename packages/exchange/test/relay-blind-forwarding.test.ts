@@ -42,7 +42,8 @@ afterAll(() => bench?.close());
 const newJob = (): Promise<JobView> => bench.newJob();
 
 /** A raw, authenticated WebSocket to a job's relay. */
-const rawRelay = (id: Identity, jobId: string) => rawRelaySocket(p, server.url, id, jobId);
+const rawRelay = (id: Identity, jobId: string) =>
+  rawRelaySocket(server.url, p.ex.identity.keyId, id, jobId);
 
 const closed = (ws: WebSocket) => new Promise<number>((r) => ws.once('close', (code) => r(code)));
 

@@ -52,7 +52,7 @@ async function rawRelay(id: Identity, jobId: string): Promise<Raw> {
   const texts: unknown[] = [];
   const frames: Uint8Array[] = [];
   let closed!: Promise<number>;
-  const ws = await rawRelaySocket(p, server.url, id, jobId, (socket) => {
+  const ws = await rawRelaySocket(server.url, p.ex.identity.keyId, id, jobId, (socket) => {
     socket.on('message', (data, isBinary) => {
       if (isBinary) frames.push(new Uint8Array(data as Buffer));
       else texts.push(JSON.parse(String(data)));

@@ -16,7 +16,6 @@ import {
   Identity,
   type JobView,
   RELAY_OVERHEAD,
-  signRequest,
   startExchangeServer,
 } from '@unseen/exchange';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +25,7 @@ import {
   type InProcess,
   openPolicy,
   type RelayBench,
+  rawRelaySocket,
   relayBench,
 } from './helpers/inprocess.js';
 import { startNetwork } from './helpers/network.js';
@@ -47,29 +47,15 @@ async function rawRelay(
   id: Identity,
   jobId: string,
 ): Promise<Raw> {
-  const path = `/v1/jobs/${jobId}/relay`;
-  const headers = signRequest(id, {
-    method: 'GET',
-    path,
-    body: new Uint8Array(0),
-    audience: exchangeKeyId,
-  });
-  const ws = new WebSocket(serverUrl.replace('http', 'ws') + path, { headers });
-  const raw: Raw = {
-    ws,
-    texts: [],
-    frames: 0,
-    closed: new Promise((r) =>
+  const raw = { texts: [], frames: 0 } as unknown as Raw;
+  raw.ws = await rawRelaySocket(serverUrl, exchangeKeyId, id, jobId, (ws) => {
+    raw.closed = new Promise((r) =>
       ws.once('close', (code, reason) => r({ code, reason: reason.toString() })),
-    ),
-  };
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) raw.frames++;
-    else raw.texts.push(JSON.parse(String(data)));
-  });
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
+    );
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) raw.frames++;
+      else raw.texts.push(JSON.parse(String(data)));
+    });
   });
   return raw;
 }

@@ -141,12 +141,13 @@ export async function openPolicy(
 }
 
 /**
- * A raw WebSocket to a job's relay, authenticated as `id`, once it is open. `listen` attaches
+ * A raw WebSocket to a job's relay at `serverUrl`, authenticated as `id` for the exchange
+ * `exchangeKeyId`, once it is open. `listen` attaches
  * listeners before that: the relay may send as soon as the socket opens.
  */
 export async function rawRelaySocket(
-  p: InProcess,
   serverUrl: string,
+  exchangeKeyId: string,
   id: Identity,
   jobId: string,
   listen?: (ws: WebSocket) => void,
@@ -156,7 +157,7 @@ export async function rawRelaySocket(
     method: 'GET',
     path,
     body: new Uint8Array(0),
-    audience: p.ex.identity.keyId,
+    audience: exchangeKeyId,
   });
   const ws = new WebSocket(serverUrl.replace('http', 'ws') + path, { headers });
   listen?.(ws);
