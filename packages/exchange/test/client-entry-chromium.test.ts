@@ -13,10 +13,8 @@
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { basename, extname, join, normalize } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { equalBytes, randomBytes } from '@unseen/core';
 import {
@@ -34,30 +32,16 @@ import {
 import { build } from 'esbuild';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHROMIUM,
+  CHROMIUM_FLAGS,
+  chromiumSuite,
+  serveDirectory,
+} from '../../../test/utils/chromium.js';
 import type { Steps } from './browser/exchange-client-page.js';
 import { type InProcess, inProcessExchange, openAsset, openPolicy } from './helpers/inprocess.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-const onCi = process.env.CI === 'true';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json',
-};
-
-const suite = present || onCi ? describe : describe.skip;
-const reason = present || onCi ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`;
+const { suite, reason } = chromiumSuite(describe);
 
 /** Calls `steps[name](...args)` in the page. */
 function step<K extends keyof Steps>(
@@ -77,7 +61,7 @@ function step<K extends keyof Steps>(
 
 suite(`@unseen/exchange/client in headless Chromium${reason}`, () => {
   let dir = '';
-  let www: Server | undefined;
+  let www: Awaited<ReturnType<typeof serveDirectory>> | undefined;
   let origin = '';
   let p: InProcess;
   let exchange: ExchangeServer;
@@ -123,23 +107,8 @@ suite(`@unseen/exchange/client in headless Chromium${reason}`, () => {
     );
     await rm(readmeFile, { force: true });
     await rm(readmeEntry, { force: true });
-    www = createServer(async (req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-      const file = join(dir, 'www', path === '/' ? 'index.html' : path);
-      if (!file.startsWith(join(dir, 'www'))) {
-        res.writeHead(403).end();
-        return;
-      }
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => www!.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(www.address() as AddressInfo).port}`;
+    www = await serveDirectory(join(dir, 'www'));
+    origin = www.origin;
 
     p = await inProcessExchange();
     await openAsset(p, 'claims', ['aggregate.count']);
@@ -149,7 +118,7 @@ suite(`@unseen/exchange/client in headless Chromium${reason}`, () => {
     context = await chromium.launchPersistentContext(join(dir, 'profile'), {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       timeout: 60_000,
     });
     page = await context.newPage();
@@ -168,7 +137,7 @@ suite(`@unseen/exchange/client in headless Chromium${reason}`, () => {
     await exchange?.close();
     await closed?.close();
     await p?.close();
-    await new Promise<void>((resolve) => (www ? www.close(() => resolve()) : resolve()));
+    await www?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 

@@ -1,41 +1,23 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CHROMIUM,
+  CHROMIUM_FLAGS,
+  chromiumSuite,
+  serveDirectory,
+} from '../../../test/utils/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const present = existsSync(CHROMIUM);
-const onCi = process.env.CI === 'true';
-const FLAGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.map': 'application/json',
-};
-
-// On CI the browser run is mandatory (a missing Chromium fails here); locally it is skipped,
-// with this reason in the test name, only when Debian's chromium is not installed.
-const suite = present || onCi ? describe : describe.skip;
-const reason = present || onCi ? '' : ` (skipped: ${CHROMIUM} not found; apt-get install chromium)`;
+const { suite, reason } = chromiumSuite(describe);
 
 suite(`pool in headless Chromium (Web Workers)${reason}`, () => {
   let dir = '';
-  let server: Server | undefined;
+  let www: Awaited<ReturnType<typeof serveDirectory>> | undefined;
   let origin = '';
 
   beforeAll(async () => {
@@ -59,27 +41,12 @@ suite(`pool in headless Chromium (Web Workers)${reason}`, () => {
       join(dir, 'www', 'index.html'),
       '<!doctype html><meta charset="utf-8"><title>unseen workers</title><script type="module" src="./page.js"></script>\n',
     );
-    server = createServer(async (req, res) => {
-      const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname));
-      const file = join(dir, 'www', path === '/' ? 'index.html' : path);
-      if (!file.startsWith(join(dir, 'www'))) {
-        res.writeHead(403).end();
-        return;
-      }
-      try {
-        const body = await readFile(file);
-        res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' });
-        res.end(body);
-      } catch {
-        res.writeHead(404).end();
-      }
-    });
-    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    www = await serveDirectory(join(dir, 'www'));
+    origin = www.origin;
   }, 60_000);
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await www?.close();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -88,7 +55,7 @@ suite(`pool in headless Chromium (Web Workers)${reason}`, () => {
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: FLAGS,
+      args: CHROMIUM_FLAGS,
       timeout: 60_000,
     });
     try {
