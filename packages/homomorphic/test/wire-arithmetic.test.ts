@@ -20,6 +20,18 @@ import { SimdCoefficientSums, type Sums, simdSumsAvailable } from '../src/seal/s
 import { SUMS_WASM } from '../src/seal/sums-wasm.js';
 import { CoefficientSums, packWords, reduceSums, unpackWords } from '../src/seal/wire.js';
 
+/** Vector parameters with one data prime q at ring degree n, for the wire codec and sums. */
+function oneLevel(n: number, q: bigint, length: number): VectorParams {
+  const layout = deriveLayout(n, length, [q], 1);
+  return {
+    scheme: 'bfv',
+    polyModulusDegree: n,
+    coeffModulus: [q],
+    levelPrimes: 1,
+    ...layout,
+  } as VectorParams;
+}
+
 describe('wire arithmetic', () => {
   it('reduceSums equals BigInt reduction for every prime size and up to 2^20 contributions', () => {
     fc.assert(
@@ -54,24 +66,17 @@ describe('wire arithmetic', () => {
     for (const bits of [40, 48, 56, 60]) {
       const n = 4096;
       const q = (1n << BigInt(bits)) - 1n; // any odd bound works for the codec
-      const layout = deriveLayout(n, 5000, [q], 1);
-      const params = {
-        scheme: 'bfv',
-        polyModulusDegree: n,
-        coeffModulus: [q],
-        levelPrimes: 1,
-        ...layout,
-      } as VectorParams;
-      const words = new Uint32Array(layout.ciphertexts * 2 * n * 2);
+      const params = oneLevel(n, q, 5000);
+      const words = new Uint32Array(params.ciphertexts * 2 * n * 2);
       const rnd = new Uint32Array(randomBytes(words.length * 4).buffer);
       for (let i = 0; i < words.length; i += 2) {
         words[i] = rnd[i]!;
         words[i + 1] = rnd[i + 1]! % 2 ** (bits - 32);
       }
-      const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+      const body = new Uint8Array(params.contributionBytes - CONTRIBUTION_HEADER_BYTES);
       packWords(params, words, body);
       expect(body.length).toBe(
-        layout.ciphertexts * 2 * n * (bits / 8 === 7.5 ? 8 : Math.ceil(bits / 8)),
+        params.ciphertexts * 2 * n * (bits / 8 === 7.5 ? 8 : Math.ceil(bits / 8)),
       );
       expect(unpackWords(params, body)).toEqual(words);
     }
@@ -86,14 +91,7 @@ describe('wire arithmetic', () => {
       for (const bits of [40, 48, 56, 60]) {
         const n = 4096;
         const q = (1n << BigInt(bits)) - 2n * BigInt(n) * 12345n + 1n; // odd, just below 2^bits
-        const layout = deriveLayout(n, 10, [q], 1);
-        const params = {
-          scheme: 'bfv',
-          polyModulusDegree: n,
-          coeffModulus: [q],
-          levelPrimes: 1,
-          ...layout,
-        } as VectorParams;
+        const params = oneLevel(n, q, 10);
         const count = 2 * n;
         const sums = make(params);
         const want = new Array<bigint>(count).fill(0n);
@@ -110,12 +108,12 @@ describe('wire arithmetic', () => {
             words[2 * i] = Number(x & 0xffffffffn);
             words[2 * i + 1] = Number(x >> 32n);
           }
-          const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+          const body = new Uint8Array(params.contributionBytes - CONTRIBUTION_HEADER_BYTES);
           packWords(params, words, body);
           sums.accept(body, 1);
         }
         const check = () => {
-          const out = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+          const out = new Uint8Array(params.contributionBytes - CONTRIBUTION_HEADER_BYTES);
           sums.write(out);
           const got = unpackWords(params, out);
           for (let i = 0; i < count; i++) {
@@ -133,7 +131,7 @@ describe('wire arithmetic', () => {
           const bad = new Uint32Array(2 * count);
           bad[2 * at] = Number(x & 0xffffffffn);
           bad[2 * at + 1] = Number(x >> 32n);
-          const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+          const body = new Uint8Array(params.contributionBytes - CONTRIBUTION_HEADER_BYTES);
           packWords(params, bad, body);
           expect(() => sums.accept(body, 1)).toThrow(
             new RegExp(`coefficient ${at} of prime 0 is not reduced`),
@@ -148,14 +146,7 @@ describe('wire arithmetic', () => {
   it('WebAssembly SIMD: 16-bit planes at their largest, past the 65,537 additions a 32-bit lane holds', () => {
     const n = 1024;
     const q = (1n << 48n) - 2n * BigInt(n) * 7n + 1n; // 6-byte coefficients, high part 0xffff
-    const layout = deriveLayout(n, 10, [q], 1);
-    const params = {
-      scheme: 'bfv',
-      polyModulusDegree: n,
-      coeffModulus: [q],
-      levelPrimes: 1,
-      ...layout,
-    } as VectorParams;
+    const params = oneLevel(n, q, 10);
     const count = 2 * n;
     const words = new Uint32Array(2 * count);
     for (let i = 0; i < count; i++) {
@@ -163,7 +154,7 @@ describe('wire arithmetic', () => {
       words[2 * i] = Number(x & 0xffffffffn);
       words[2 * i + 1] = Number(x >> 32n);
     }
-    const body = new Uint8Array(layout.contributionBytes - CONTRIBUTION_HEADER_BYTES);
+    const body = new Uint8Array(params.contributionBytes - CONTRIBUTION_HEADER_BYTES);
     packWords(params, words, body);
     const sums = new SimdCoefficientSums(params);
     const k = 70_000;
